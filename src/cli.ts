@@ -1,0 +1,88 @@
+import { ConfigError, loadConfigFile } from './config/zooCfg';
+import { runStandalone } from './standalone';
+import { createLogger } from './util/logger';
+import { VERSION_STRING } from './version';
+
+const USAGE = `Usage: zkts [-Dname=value ...] {start-foreground|version} [zoo.cfg]
+
+  start-foreground  run a server in the foreground from zoo.cfg (default conf/zoo.cfg)
+  version           print the version
+
+-Dname=value sets what Apache ZooKeeper reads from Java system properties
+(jute.maxbuffer, zookeeper.extendedTypesEnabled, znode.container.checkIntervalMs, ...).
+`;
+
+export interface ParsedArgs {
+  command: string | null;
+  sysProps: Map<string, string>;
+  rest: string[];
+}
+
+export function parseArgs(argv: string[]): ParsedArgs {
+  const sysProps = new Map<string, string>();
+  const rest: string[] = [];
+  let command: string | null = null;
+  for (const a of argv) {
+    if (a.startsWith('-D')) {
+      const eq = a.indexOf('=');
+      if (eq < 0) sysProps.set(a.substring(2), 'true');
+      else sysProps.set(a.substring(2, eq), a.substring(eq + 1));
+    } else if (command === null) {
+      command = a;
+    } else {
+      rest.push(a);
+    }
+  }
+  return { command, sysProps, rest };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  const logLevel = args.sysProps.get('zkts.log.level') ?? process.env.ZKTS_LOG_LEVEL ?? 'info';
+  switch (args.command) {
+    case 'start-foreground': {
+      const log = createLogger(logLevel, args.sysProps.get('zkts.log.file'));
+      const file = args.rest[0] ?? 'conf/zoo.cfg';
+      let config;
+      try {
+        config = loadConfigFile(file, { sysProps: args.sysProps });
+      } catch (e) {
+        if (e instanceof ConfigError) {
+          log.error(`Invalid config, exiting abnormally: ${e.message}`);
+          return 2;
+        }
+        throw e;
+      }
+      let zks;
+      try {
+        zks = await runStandalone(config, log);
+      } catch (e) {
+        log.error(`Unable to start the server: ${(e as Error).message}`);
+        return 1;
+      }
+      return await new Promise<number>((resolve) => {
+        const shutdown = (sig: string) => {
+          log.info(`Received ${sig}, shutting down`);
+          zks.stop().then(
+            () => resolve(0),
+            () => resolve(1),
+          );
+        };
+        process.once('SIGINT', () => shutdown('SIGINT'));
+        process.once('SIGTERM', () => shutdown('SIGTERM'));
+      });
+    }
+    case 'version':
+      process.stdout.write(`${VERSION_STRING}\n`);
+      return 0;
+    case null:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return args.command === null ? 1 : 0;
+    default:
+      process.stderr.write(`Unknown command: ${args.command}\n${USAGE}`);
+      return 1;
+  }
+}

@@ -1,0 +1,280 @@
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** A configuration error; the message names the key (and line) at fault. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface PropertyLine {
+  key: string;
+  value: string;
+  line: number;
+}
+
+/** Reads java.util.Properties syntax, as Apache reads zoo.cfg: `k=v`, `k: v` or `k v`, # and ! comments. */
+export function parseProperties(text: string): PropertyLine[] {
+  const out: PropertyLine[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const lineNo = i + 1;
+    let line = lines[i].replace(/^\s+/, '');
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    // A trailing odd run of backslashes continues the logical line.
+    while (/(^|[^\\])(\\\\)*\\$/.test(line) && i + 1 < lines.length) {
+      line = line.slice(0, -1) + lines[++i].replace(/^\s+/, '');
+    }
+    const m = /^((?:\\.|[^=:\s\\])*)\s*[=:\s]?\s*(.*)$/.exec(line);
+    if (m === null) continue;
+    const unescape = (s: string) => s.replace(/\\(.)/g, (_, c: string) => ({ t: '\t', n: '\n', r: '\r', f: '\f' } as Record<string, string>)[c] ?? c);
+    out.push({ key: unescape(m[1]), value: unescape(m[2]), line: lineNo });
+  }
+  return out;
+}
+
+export interface ServerConfig {
+  configFile: string | null;
+  tickTime: number;
+  initLimit: number;
+  syncLimit: number;
+  dataDir: string;
+  dataLogDir: string;
+  clientPort: number;
+  clientPortAddress: string | null;
+  maxClientCnxns: number;
+  maxCnxns: number;
+  minSessionTimeout: number;
+  maxSessionTimeout: number;
+  /** jute.maxbuffer: the largest frame and field accepted. */
+  juteMaxBuffer: number;
+  /** 4lw.commands.whitelist as a set of words; '*' allows all. */
+  fourLetterWords: Set<string>;
+  extendedTypesEnabled: boolean;
+  containerCheckIntervalMs: number;
+  globalOutstandingLimit: number;
+  serverId: number;
+  /** Everything given as a Java system property: -D arguments and the zookeeper.<key> of unknown keys. */
+  sysProps: Map<string, string>;
+  /** Keys Apache accepts that zkts reads but does not act on yet. */
+  ignoredKeys: string[];
+}
+
+/** Keys Apache's QuorumPeerConfig knows and zkts accepts without acting on them (yet). */
+const ACCEPTED_KEYS = new Set([
+  'electionAlg',
+  'peerType',
+  'syncEnabled',
+  'quorumListenOnAllIPs',
+  'standaloneEnabled',
+  'reconfigEnabled',
+  'localSessionsEnabled',
+  'localSessionsUpgradingEnabled',
+  'secureClientPort',
+  'secureClientPortAddress',
+  'observerMasterPort',
+  'dynamicConfigFile',
+  'autopurge.snapRetainCount',
+  'autopurge.purgeInterval',
+  'snapCount',
+  'snapSizeLimitInKb',
+  'txnLogSizeLimitInKb',
+  'preAllocSize',
+  'forceSync',
+  'leaderServes',
+  'connectToLearnerMasterLimit',
+  'multiAddress.enabled',
+  'multiAddress.reachabilityCheckEnabled',
+  'multiAddress.reachabilityCheckTimeoutMs',
+  'metricsProvider.className',
+  'metricsProvider.httpHost',
+  'metricsProvider.httpPort',
+  'metricsProvider.exportJvmInfo',
+  'oraclePath',
+  'clientPortListenBacklog',
+]);
+
+function parseIntStrict(key: string, value: string, where: string): number {
+  if (!/^[+-]?\d+$/.test(value.trim())) {
+    throw new ConfigError(`Invalid value for ${key}: '${value}' is not an integer (${where})`);
+  }
+  const n = Number(value.trim());
+  if (!Number.isSafeInteger(n)) throw new ConfigError(`Invalid value for ${key}: '${value}' is out of range (${where})`);
+  return n;
+}
+
+/** Java's Integer.decode as used for jute.maxbuffer: decimal, 0x hex or leading-0 octal. */
+function parseJavaInt(key: string, value: string, where: string): number {
+  const v = value.trim();
+  let n: number;
+  if (/^[+-]?0[xX][0-9a-fA-F]+$/.test(v) || /^[+-]?#[0-9a-fA-F]+$/.test(v)) {
+    n = parseInt(v.replace('#', '0x'), 16);
+  } else if (/^[+-]?\d+$/.test(v)) {
+    n = parseInt(v, 10);
+  } else {
+    throw new ConfigError(`Invalid value for ${key}: '${value}' is not an integer (${where})`);
+  }
+  return n;
+}
+
+function parseBool(key: string, value: string, where: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new ConfigError(`Invalid value for ${key}: '${value}' is not true or false (${where})`);
+}
+
+export interface LoadOptions {
+  /** -Dname=value arguments, as Java system properties. */
+  sysProps?: Map<string, string> | Record<string, string>;
+  /** Base directory for relative dataDir/dataLogDir; defaults to the process's working directory. */
+  baseDir?: string;
+}
+
+export function loadConfigFile(file: string, opts: LoadOptions = {}): ServerConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`Cannot read configuration file ${file}: ${(e as Error).message}`);
+  }
+  return buildConfig(parseProperties(text), file, opts);
+}
+
+export function buildConfig(props: PropertyLine[] | Record<string, string>, file: string | null, opts: LoadOptions = {}): ServerConfig {
+  const lines: PropertyLine[] = Array.isArray(props)
+    ? props
+    : Object.entries(props).map(([key, value], i) => ({ key, value, line: i + 1 }));
+  const sysProps = new Map<string, string>(opts.sysProps instanceof Map ? opts.sysProps : Object.entries(opts.sysProps ?? {}));
+  const where = (l: PropertyLine) => (file === null ? `key ${l.key}` : `${file} line ${l.line}`);
+  const cfg: ServerConfig = {
+    configFile: file,
+    tickTime: 2000,
+    initLimit: 10,
+    syncLimit: 5,
+    dataDir: '',
+    dataLogDir: '',
+    clientPort: 0,
+    clientPortAddress: null,
+    maxClientCnxns: 60,
+    maxCnxns: 0,
+    minSessionTimeout: -1,
+    maxSessionTimeout: -1,
+    juteMaxBuffer: 0xfffff,
+    fourLetterWords: new Set(['srvr']),
+    extendedTypesEnabled: false,
+    containerCheckIntervalMs: 60000,
+    globalOutstandingLimit: 1000,
+    serverId: 0,
+    sysProps,
+    ignoredKeys: [],
+  };
+  let clientPortSet = false;
+  let dataDirSet = false;
+  const baseDir = opts.baseDir ?? process.cwd();
+  for (const l of lines) {
+    const key = l.key.trim();
+    const value = l.value.trim();
+    switch (key) {
+      case 'tickTime':
+        cfg.tickTime = parseIntStrict(key, value, where(l));
+        break;
+      case 'initLimit':
+        cfg.initLimit = parseIntStrict(key, value, where(l));
+        break;
+      case 'syncLimit':
+        cfg.syncLimit = parseIntStrict(key, value, where(l));
+        break;
+      case 'dataDir':
+        cfg.dataDir = path.resolve(baseDir, value);
+        dataDirSet = true;
+        break;
+      case 'dataLogDir':
+        cfg.dataLogDir = path.resolve(baseDir, value);
+        break;
+      case 'clientPort':
+        cfg.clientPort = parseIntStrict(key, value, where(l));
+        if (cfg.clientPort < 0 || cfg.clientPort > 65535) throw new ConfigError(`Invalid value for clientPort: ${value} is not a port (${where(l)})`);
+        clientPortSet = true;
+        break;
+      case 'clientPortAddress':
+        cfg.clientPortAddress = value;
+        break;
+      case 'maxClientCnxns':
+        cfg.maxClientCnxns = parseIntStrict(key, value, where(l));
+        break;
+      case 'maxCnxns':
+        cfg.maxCnxns = parseIntStrict(key, value, where(l));
+        break;
+      case 'minSessionTimeout':
+        cfg.minSessionTimeout = parseIntStrict(key, value, where(l));
+        break;
+      case 'maxSessionTimeout':
+        cfg.maxSessionTimeout = parseIntStrict(key, value, where(l));
+        break;
+      case 'globalOutstandingLimit':
+        cfg.globalOutstandingLimit = parseIntStrict(key, value, where(l));
+        break;
+      case 'jute.maxbuffer':
+        sysProps.set('jute.maxbuffer', value);
+        break;
+      default:
+        if (key.startsWith('server.') || key.startsWith('group.') || key.startsWith('weight.')) {
+          cfg.ignoredKeys.push(key);
+        } else if (ACCEPTED_KEYS.has(key) || key.startsWith('admin.') || key.startsWith('ssl.') || key.startsWith('metricsProvider.')) {
+          cfg.ignoredKeys.push(key);
+          sysProps.set(key.startsWith('zookeeper.') ? key : `zookeeper.${key}`, value);
+        } else {
+          // QuorumPeerConfig turns any other key into the system property zookeeper.<key>.
+          sysProps.set(key.startsWith('zookeeper.') ? key : `zookeeper.${key}`, value);
+        }
+    }
+  }
+  if (!dataDirSet && file !== null) throw new ConfigError(`dataDir is not set (${file})`);
+  if (cfg.dataLogDir === '') cfg.dataLogDir = cfg.dataDir;
+  if (!clientPortSet && file !== null) throw new ConfigError(`clientPort is not set (${file})`);
+  if (cfg.tickTime <= 0) throw new ConfigError(`Invalid value for tickTime: ${cfg.tickTime} must be positive`);
+  if (cfg.minSessionTimeout === -1) cfg.minSessionTimeout = cfg.tickTime * 2;
+  if (cfg.maxSessionTimeout === -1) cfg.maxSessionTimeout = cfg.tickTime * 20;
+  if (cfg.minSessionTimeout > cfg.maxSessionTimeout) {
+    throw new ConfigError('minSessionTimeout must not be larger than maxSessionTimeout');
+  }
+
+  // System properties Apache reads directly.
+  const jmb = sysProps.get('jute.maxbuffer');
+  if (jmb !== undefined) {
+    cfg.juteMaxBuffer = parseJavaInt('jute.maxbuffer', jmb, 'system property');
+    if (cfg.juteMaxBuffer <= 0) throw new ConfigError(`Invalid value for jute.maxbuffer: ${jmb} must be positive`);
+  }
+  const wl = sysProps.get('zookeeper.4lw.commands.whitelist');
+  if (wl !== undefined) cfg.fourLetterWords = parseWhitelist(wl);
+  const ext = sysProps.get('zookeeper.extendedTypesEnabled');
+  if (ext !== undefined) cfg.extendedTypesEnabled = ext.trim().toLowerCase() === 'true';
+  const cci = sysProps.get('znode.container.checkIntervalMs');
+  if (cci !== undefined) cfg.containerCheckIntervalMs = parseIntStrict('znode.container.checkIntervalMs', cci, 'system property');
+  const gol = sysProps.get('zookeeper.globalOutstandingLimit');
+  if (gol !== undefined) cfg.globalOutstandingLimit = parseIntStrict('globalOutstandingLimit', gol, 'system property');
+  return cfg;
+}
+
+/** 4lw.commands.whitelist: comma-separated words, `*` for all. */
+export function parseWhitelist(value: string): Set<string> {
+  const words = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  return new Set(words);
+}
+
+/** Defaults for an embedded or test server (no file). */
+export function defaultConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
+  const cfg = buildConfig({}, null);
+  Object.assign(cfg, overrides);
+  if (overrides.tickTime !== undefined && overrides.minSessionTimeout === undefined) cfg.minSessionTimeout = cfg.tickTime * 2;
+  if (overrides.tickTime !== undefined && overrides.maxSessionTimeout === undefined) cfg.maxSessionTimeout = cfg.tickTime * 20;
+  return cfg;
+}
+
+export { parseBool };

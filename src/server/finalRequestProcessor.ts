@@ -1,0 +1,382 @@
+import { JuteReader } from '../jute/reader';
+import { JuteWriter } from '../jute/writer';
+import * as R from '../jute/records';
+import { FieldType } from '../jute/schema';
+import { EventType, Perms, WatcherType } from '../protocol/enums';
+import { Code, KeeperException } from '../protocol/errors';
+import { OpCode, Xid } from '../protocol/opCodes';
+import { DataNode, ProcessTxnResult } from '../tree/dataTree';
+import { Request } from './request';
+import { readMultiOps } from './requestRecords';
+import type { ServerCnxn } from './serverCnxn';
+import type { ZooKeeperServer } from './zooKeeperServer';
+
+/** A reply body: a record type and its value, written straight into the connection's buffer. */
+export interface ReplyBody {
+  type: FieldType<any>;
+  value: any;
+}
+
+/** MultiResponse: each result as MultiHeader{type, false, err} + body, then MultiHeader{-1, true, -1}. */
+const MultiResponse: FieldType<ProcessTxnResultLike[]> = {
+  name: 'MultiResponse',
+  read() {
+    throw new Error('MultiResponse is only written');
+  },
+  write(w: JuteWriter, results: ProcessTxnResultLike[]) {
+    for (const r of results) {
+      w.writeInt(r.type);
+      w.writeBool(false);
+      w.writeInt(r.type === OpCode.error ? r.err : 0);
+      switch (r.type) {
+        case OpCode.create:
+          w.writeString(r.path ?? null);
+          break;
+        case OpCode.create2:
+          w.writeString(r.path ?? null);
+          R.Stat.write(w, r.stat!);
+          break;
+        case OpCode.setData:
+          R.Stat.write(w, r.stat!);
+          break;
+        case OpCode.getData:
+          w.writeBuffer(r.data ?? null);
+          R.Stat.write(w, r.stat!);
+          break;
+        case OpCode.getChildren:
+          R.StringVector.write(w, r.children ?? []);
+          break;
+        case OpCode.error:
+          w.writeInt(r.err);
+          break;
+        default:
+          break;
+      }
+    }
+    w.writeInt(-1);
+    w.writeBool(true);
+    w.writeInt(-1);
+  },
+};
+
+interface ProcessTxnResultLike {
+  type: number;
+  err: number;
+  path?: string | null;
+  stat?: R.Stat | null;
+  data?: Buffer | null;
+  children?: string[];
+}
+
+function readerFor(zks: ZooKeeperServer, body: Buffer): JuteReader {
+  return new JuteReader(body, 0, body.length, zks.config.juteMaxBuffer);
+}
+
+/** WatcherType.fromInt: an unknown value is a runtime error, which the client sees as MarshallingError. */
+function checkWatcherType(t: number): number {
+  if (t < WatcherType.Children || t > WatcherType.Any) throw new RangeError(`Invalid integer value for conversion to WatcherType: ${t}`);
+  return t;
+}
+
+/**
+ * The last stage (FinalRequestProcessor): applies the txn to the DataTree (firing watches, so events
+ * leave before the reply) and answers the client. Reads are served here, in order with the writes.
+ */
+export class FinalRequestProcessor {
+  constructor(private readonly zks: ZooKeeperServer) {}
+
+  processRequest(request: Request): void {
+    const zks = this.zks;
+    const rc = zks.processTxn(request);
+    const cnxn = request.cnxn;
+    if (cnxn === null) {
+      // An expired session's close: drop the connection that still carries it.
+      if (request.type === OpCode.closeSession) zks.closeSessionConnections(request.sessionId);
+      return;
+    }
+    if (cnxn.closed) return;
+    const lastZxid = zks.dataTree.lastProcessedZxid;
+    let err: number = Code.OK;
+    let rsp: ReplyBody | null = null;
+    try {
+      if (request.hdr !== null && request.hdr.type === OpCode.error) {
+        throw request.exception ?? new KeeperException((request.txn as R.ErrorTxn).err);
+      }
+      const ke = request.exception;
+      if (ke !== null && ke.code === Code.SESSIONMOVED) throw ke;
+      if (ke !== null && request.type !== OpCode.multi) throw ke;
+      if (request.marshallingError) throw new KeeperException(Code.MARSHALLINGERROR);
+      switch (request.type) {
+        case OpCode.ping:
+          cnxn.sendResponse(Xid.ping, lastZxid, 0, null);
+          cnxn.requestFinished(request, lastZxid);
+          return;
+        case OpCode.createSession:
+          zks.finishSessionInit(cnxn, true);
+          cnxn.requestFinished(request, lastZxid);
+          return;
+        case OpCode.multi:
+          for (const sub of rc!.multiResult!) if (sub.type === OpCode.error && sub.err === Code.SESSIONMOVED) throw new KeeperException(Code.SESSIONMOVED);
+          rsp = { type: MultiResponse, value: rc!.multiResult!.map(multiResultOf) };
+          break;
+        case OpCode.multiRead:
+          rsp = { type: MultiResponse, value: this.multiRead(request, cnxn) };
+          break;
+        case OpCode.create:
+          rsp = { type: R.CreateResponse, value: { path: rc!.path } };
+          err = rc!.err;
+          break;
+        case OpCode.create2:
+        case OpCode.createTTL:
+        case OpCode.createContainer:
+          rsp = { type: R.Create2Response, value: { path: rc!.path, stat: rc!.stat } };
+          err = rc!.err;
+          break;
+        case OpCode.delete:
+        case OpCode.deleteContainer:
+          err = rc!.err;
+          break;
+        case OpCode.setData:
+          rsp = { type: R.SetDataResponse, value: { stat: rc!.stat } };
+          err = rc!.err;
+          break;
+        case OpCode.setACL:
+          rsp = { type: R.SetDataResponse, value: { stat: rc!.stat } };
+          err = rc!.err;
+          break;
+        case OpCode.closeSession:
+          err = rc!.err;
+          break;
+        case OpCode.check:
+          // 3.8.0 has no Stat for a lone check and fails serializing it; the client sees the error
+          // code of the txn, so only answer when the check failed.
+          err = rc!.err;
+          break;
+        case OpCode.sync: {
+          const rec = R.PathRequest.read(readerFor(zks, request.body));
+          rsp = { type: R.PathRequest, value: rec };
+          break;
+        }
+        case OpCode.exists: {
+          const rec = R.PathWatchRequest.read(readerFor(zks, request.body));
+          const path = rec.path!;
+          if (path.indexOf('\0') !== -1) throw new KeeperException(Code.BADARGUMENTS);
+          const n = zks.dataTree.statNode(path, rec.watch ? cnxn : null);
+          rsp = { type: R.SetDataResponse, value: { stat: n.stat() } };
+          break;
+        }
+        case OpCode.getData: {
+          const rec = R.PathWatchRequest.read(readerFor(zks, request.body));
+          const n = this.readableNode(rec.path, request);
+          zks.dataTree.getData(rec.path!, rec.watch ? cnxn : null);
+          rsp = { type: R.GetDataResponse, value: { data: n.data, stat: n.stat() } };
+          break;
+        }
+        case OpCode.getChildren: {
+          const rec = R.PathWatchRequest.read(readerFor(zks, request.body));
+          const n = this.readableNode(rec.path, request);
+          zks.dataTree.getChildren(rec.path!, rec.watch ? cnxn : null);
+          rsp = { type: R.GetChildrenResponse, value: { children: childList(n) } };
+          break;
+        }
+        case OpCode.getChildren2: {
+          const rec = R.PathWatchRequest.read(readerFor(zks, request.body));
+          const n = this.readableNode(rec.path, request);
+          zks.dataTree.getChildren(rec.path!, rec.watch ? cnxn : null);
+          rsp = { type: R.GetChildren2Response, value: { children: childList(n), stat: n.stat() } };
+          break;
+        }
+        case OpCode.getACL: {
+          const rec = R.PathRequest.read(readerFor(zks, request.body));
+          const path = rec.path!;
+          const n = zks.dataTree.getNode(path);
+          if (n === undefined) throw new KeeperException(Code.NONODE, path);
+          const acl = zks.dataTree.aclOf(n);
+          zks.auth.checkACL(acl, Perms.READ | Perms.ADMIN, request.authInfo, path);
+          let shown = acl;
+          try {
+            zks.auth.checkACL(acl, Perms.ADMIN, request.authInfo, path);
+          } catch (e) {
+            if (!(e instanceof KeeperException)) throw e;
+            // Without ADMIN, digest ids are shown without their password hash.
+            shown = acl.map((a) =>
+              a.id.scheme === 'digest' ? { perms: a.perms, id: { scheme: a.id.scheme, id: (a.id.id ?? '').replace(/:.*/s, ':x') } } : a,
+            );
+          }
+          rsp = { type: R.GetACLResponse, value: { acl: shown, stat: n.stat() } };
+          break;
+        }
+        case OpCode.getAllChildrenNumber: {
+          const rec = R.PathRequest.read(readerFor(zks, request.body));
+          this.readableNode(rec.path, request);
+          rsp = { type: R.GetAllChildrenNumberResponse, value: { totalNumber: zks.dataTree.getAllChildrenNumber(rec.path!) } };
+          break;
+        }
+        case OpCode.getEphemerals: {
+          const rec = R.PathRequest.read(readerFor(zks, request.body));
+          const prefix = rec.path;
+          const all = zks.dataTree.ephemeralsOf(request.sessionId);
+          const out: string[] = [];
+          const wantAll = prefix === null || prefix.trim() === '' || prefix.trim() === '/';
+          for (const p of all) if (wantAll || p.startsWith(prefix!)) out.push(p);
+          rsp = { type: R.GetEphemeralsResponse, value: { ephemerals: out } };
+          break;
+        }
+        case OpCode.whoAmI:
+          rsp = {
+            type: R.WhoAmIResponse,
+            value: {
+              clientInfo: request.authInfo.map((id) => ({
+                authScheme: id.scheme,
+                user: id.scheme === 'digest' ? (id.id ?? '').split(':')[0] : id.id,
+              })),
+            },
+          };
+          break;
+        case OpCode.setWatches: {
+          const rec = R.SetWatches.read(readerFor(zks, request.body));
+          this.setWatches(cnxn, rec.relativeZxid, rec.dataWatches, rec.existWatches, rec.childWatches, null, null);
+          break;
+        }
+        case OpCode.setWatches2: {
+          const rec = R.SetWatches2.read(readerFor(zks, request.body));
+          this.setWatches(cnxn, rec.relativeZxid, rec.dataWatches, rec.existWatches, rec.childWatches, rec.persistentWatches, rec.persistentRecursiveWatches);
+          break;
+        }
+        case OpCode.addWatch: {
+          const rec = R.AddWatchRequest.read(readerFor(zks, request.body));
+          zks.dataTree.addWatch(rec.path!, cnxn, rec.mode);
+          rsp = { type: R.ErrorResponse, value: { err: 0 } };
+          break;
+        }
+        case OpCode.checkWatches: {
+          const rec = R.WatchesRequest.read(readerFor(zks, request.body));
+          const type = checkWatcherType(rec.type);
+          const path = rec.path!;
+          const t = zks.dataTree;
+          const has =
+            type === WatcherType.Children
+              ? t.childWatches.containsWatcher(path, cnxn)
+              : type === WatcherType.Data
+                ? t.dataWatches.containsWatcher(path, cnxn)
+                : t.childWatches.containsWatcher(path, cnxn) || t.dataWatches.containsWatcher(path, cnxn);
+          if (!has) throw new KeeperException(Code.NOWATCHER, path);
+          break;
+        }
+        case OpCode.removeWatches: {
+          const rec = R.WatchesRequest.read(readerFor(zks, request.body));
+          const type = checkWatcherType(rec.type);
+          const path = rec.path!;
+          const t = zks.dataTree;
+          let removed = false;
+          if (type === WatcherType.Children || type === WatcherType.Any) removed = t.childWatches.removeWatch(path, cnxn) || removed;
+          if (type === WatcherType.Data || type === WatcherType.Any) removed = t.dataWatches.removeWatch(path, cnxn) || removed;
+          if (!removed) throw new KeeperException(Code.NOWATCHER, path);
+          break;
+        }
+        default:
+          break;
+      }
+    } catch (e) {
+      if (e instanceof KeeperException) {
+        if (e.code === Code.SESSIONMOVED) {
+          cnxn.close('session moved');
+          return;
+        }
+        err = e.code;
+        rsp = null;
+      } else if (e instanceof Error && (e.name === 'JuteError' || e instanceof RangeError)) {
+        zks.log.warn(`Failed to process request type ${request.type} from session 0x${request.sessionId.toString(16)}: ${e.message}`);
+        err = Code.MARSHALLINGERROR;
+        rsp = null;
+      } else {
+        throw e;
+      }
+    }
+    cnxn.sendResponse(request.cxid, lastZxid, err, rsp);
+    cnxn.requestFinished(request, lastZxid);
+    if (request.type === OpCode.closeSession) cnxn.closeAfterFlush('client closed session');
+  }
+
+  private readableNode(path: string | null, request: Request): DataNode {
+    const n = this.zks.dataTree.getNode(path ?? '');
+    if (n === undefined || path === null) throw new KeeperException(Code.NONODE, path);
+    this.zks.auth.checkACL(this.zks.dataTree.aclOf(n), Perms.READ, request.authInfo, path);
+    return n;
+  }
+
+  private multiRead(request: Request, cnxn: ServerCnxn): ProcessTxnResultLike[] {
+    const ops = readMultiOps(readerFor(this.zks, request.body));
+    const out: ProcessTxnResultLike[] = [];
+    for (const op of ops) {
+      try {
+        const n = this.readableNode(op.path, request);
+        if (op.type === OpCode.getChildren) out.push({ type: OpCode.getChildren, err: 0, children: childList(n) });
+        else if (op.type === OpCode.getData) out.push({ type: OpCode.getData, err: 0, data: n.data, stat: n.stat() });
+        else throw new RangeError('Invalid type of readOp');
+      } catch (e) {
+        if (!(e instanceof KeeperException)) throw e;
+        out.push({ type: OpCode.error, err: e.code });
+      }
+    }
+    return out;
+  }
+
+  private setWatches(
+    cnxn: ServerCnxn,
+    relativeZxid: number,
+    data: (string | null)[] | null,
+    exist: (string | null)[] | null,
+    child: (string | null)[] | null,
+    persistent: (string | null)[] | null,
+    recursive: (string | null)[] | null,
+  ): void {
+    const t = this.zks.dataTree;
+    for (const p of data ?? []) {
+      if (p === null) continue;
+      const n = t.getNode(p);
+      if (n === undefined) cnxn.process(EventType.NodeDeleted, p);
+      else if (n.mzxid > relativeZxid) cnxn.process(EventType.NodeDataChanged, p);
+      else t.dataWatches.addWatch(p, cnxn);
+    }
+    for (const p of exist ?? []) {
+      if (p === null) continue;
+      if (t.getNode(p) !== undefined) cnxn.process(EventType.NodeCreated, p);
+      else t.dataWatches.addWatch(p, cnxn);
+    }
+    for (const p of child ?? []) {
+      if (p === null) continue;
+      const n = t.getNode(p);
+      if (n === undefined) cnxn.process(EventType.NodeDeleted, p);
+      else if (n.pzxid > relativeZxid) cnxn.process(EventType.NodeChildrenChanged, p);
+      else t.childWatches.addWatch(p, cnxn);
+    }
+    for (const p of persistent ?? []) if (p !== null) t.addWatch(p, cnxn, 0);
+    for (const p of recursive ?? []) if (p !== null) t.addWatch(p, cnxn, 1);
+  }
+}
+
+function childList(n: DataNode): string[] {
+  return n.children === null ? [] : Array.from(n.children);
+}
+
+/** How FinalRequestProcessor reports one sub-result of a multi. */
+function multiResultOf(sub: ProcessTxnResult): ProcessTxnResultLike {
+  switch (sub.type) {
+    case OpCode.check:
+      return { type: OpCode.check, err: 0 };
+    case OpCode.create:
+      return { type: OpCode.create, err: 0, path: sub.path };
+    case OpCode.create2:
+    case OpCode.createTTL:
+    case OpCode.createContainer:
+      return { type: OpCode.create2, err: 0, path: sub.path, stat: sub.stat };
+    case OpCode.delete:
+    case OpCode.deleteContainer:
+      return { type: OpCode.delete, err: 0 };
+    case OpCode.setData:
+      return { type: OpCode.setData, err: 0, stat: sub.stat };
+    default:
+      return { type: OpCode.error, err: sub.err };
+  }
+}

@@ -1,0 +1,467 @@
+import { JuteError } from '../jute/errors';
+import { JuteReader } from '../jute/reader';
+import * as R from '../jute/records';
+import { Perms, createModeFromFlag } from '../protocol/enums';
+import { Code, KeeperException } from '../protocol/errors';
+import { OpCode } from '../protocol/opCodes';
+import { Ephemeral, isValidTtl } from '../tree/ephemeralType';
+import { invalidPathReason } from '../tree/pathUtils';
+import { SubTxn, TxnBody } from '../tree/txn';
+import { Request } from './request';
+import { readMultiOps } from './requestRecords';
+import type { ZooKeeperServer } from './zooKeeperServer';
+
+/** The Stat fields a change record tracks (a DataNode has them all, so a live node can stand in). */
+export interface StatFields {
+  czxid: number;
+  mzxid: number;
+  ctime: number;
+  mtime: number;
+  version: number;
+  cversion: number;
+  aversion: number;
+  ephemeralOwner: bigint;
+  pzxid: number;
+}
+
+/**
+ * What a znode will look like once every txn already prepped is applied (ZooKeeperServer.ChangeRecord).
+ * Prep validates against these, not the DataTree, because the tree lags behind by the txns still
+ * being logged. `stat === null` records a pending delete.
+ */
+export class ChangeRecord {
+  constructor(
+    public zxid: number,
+    public path: string,
+    public stat: StatFields | null,
+    public childCount: number,
+    public acl: R.ACL[] | null,
+  ) {}
+
+  duplicate(zxid: number): ChangeRecord {
+    const s = this.stat;
+    const stat: StatFields | null =
+      s === null
+        ? null
+        : {
+            czxid: s.czxid,
+            mzxid: s.mzxid,
+            ctime: s.ctime,
+            mtime: s.mtime,
+            version: s.version,
+            cversion: s.cversion,
+            aversion: s.aversion,
+            ephemeralOwner: s.ephemeralOwner,
+            pzxid: s.pzxid,
+          };
+    return new ChangeRecord(zxid, this.path, stat, this.childCount, this.acl);
+  }
+}
+
+/** Readers decode sub-records of a request through one shared reader; bodies are views into frames. */
+function readerFor(zks: ZooKeeperServer, body: Buffer): JuteReader {
+  return new JuteReader(body, 0, body.length, zks.config.juteMaxBuffer);
+}
+
+/**
+ * The first stage (PrepRequestProcessor): checks a write against the tree-to-be, assigns it the next
+ * zxid and turns it into a txn. A write that fails its checks still takes a zxid and becomes an error
+ * txn, as in Apache, so that zxids and replies match. Reads pass through after a session check.
+ */
+export class PrepRequestProcessor {
+  constructor(
+    private readonly zks: ZooKeeperServer,
+    private readonly next: { processRequest(r: Request): void },
+  ) {}
+
+  processRequest(request: Request): void {
+    request.hdr = null;
+    request.txn = null;
+    this.pRequest(request);
+    request.zxid = this.zks.zxid;
+    this.next.processRequest(request);
+  }
+
+  private pRequest(request: Request): void {
+    const zks = this.zks;
+    try {
+      switch (request.type) {
+        case OpCode.create:
+        case OpCode.create2:
+        case OpCode.createContainer: {
+          const zxid = zks.nextZxid();
+          this.setHeader(request, zxid, request.type);
+          const rec = R.CreateRequest.read(readerFor(zks, request.body));
+          this.pRequest2TxnCreate(request.type, request, rec.path, rec.data, rec.acl, rec.flags, -1);
+          break;
+        }
+        case OpCode.createTTL: {
+          const zxid = zks.nextZxid();
+          this.setHeader(request, zxid, request.type);
+          const rec = R.CreateTTLRequest.read(readerFor(zks, request.body));
+          this.pRequest2TxnCreate(request.type, request, rec.path, rec.data, rec.acl, rec.flags, rec.ttl);
+          break;
+        }
+        case OpCode.delete:
+        case OpCode.setData:
+        case OpCode.setACL:
+        case OpCode.check: {
+          const zxid = zks.nextZxid();
+          this.setHeader(request, zxid, request.type);
+          const r = readerFor(zks, request.body);
+          const rec =
+            request.type === OpCode.delete
+              ? R.DeleteRequest.read(r)
+              : request.type === OpCode.setData
+                ? R.SetDataRequest.read(r)
+                : request.type === OpCode.setACL
+                  ? R.SetACLRequest.read(r)
+                  : R.CheckVersionRequest.read(r);
+          request.txn = this.pRequest2Txn(request.type, zxid, request, rec);
+          break;
+        }
+        case OpCode.reconfig: {
+          const zxid = zks.nextZxid();
+          this.setHeader(request, zxid, request.type);
+          R.ReconfigRequest.read(readerFor(zks, request.body));
+          throw new KeeperException(Code.RECONFIGDISABLED);
+        }
+        case OpCode.multi:
+          this.prepMulti(request);
+          break;
+        case OpCode.createSession: {
+          const zxid = zks.nextZxid();
+          this.setHeader(request, zxid, request.type);
+          const timeOut = request.body.readInt32BE(0);
+          request.txn = { timeOut };
+          break;
+        }
+        case OpCode.closeSession: {
+          const zxid = zks.nextZxid();
+          this.setHeader(request, zxid, request.type);
+          request.txn = this.prepCloseSession(request, zxid);
+          break;
+        }
+        case OpCode.sync:
+        case OpCode.exists:
+        case OpCode.getData:
+        case OpCode.getACL:
+        case OpCode.getChildren:
+        case OpCode.getAllChildrenNumber:
+        case OpCode.getChildren2:
+        case OpCode.ping:
+        case OpCode.setWatches:
+        case OpCode.setWatches2:
+        case OpCode.checkWatches:
+        case OpCode.removeWatches:
+        case OpCode.getEphemerals:
+        case OpCode.multiRead:
+        case OpCode.addWatch:
+        case OpCode.whoAmI:
+          zks.sessionTracker.checkSession(request.sessionId, request.owner);
+          break;
+        default:
+          break;
+      }
+    } catch (e) {
+      if (e instanceof KeeperException) {
+        if (request.hdr !== null) {
+          request.hdr.type = OpCode.error;
+          request.txn = { err: e.code };
+        }
+        request.exception = e;
+      } else if (e instanceof JuteError || e instanceof RangeError) {
+        // A request that cannot be decoded: Apache answers MarshallingError (and logs the txn as an error).
+        zks.log.warn(`Failed to process request type ${request.type} of session 0x${request.sessionId.toString(16)}: ${(e as Error).message}`);
+        if (request.hdr !== null) {
+          request.hdr.type = OpCode.error;
+          request.txn = { err: Code.MARSHALLINGERROR };
+        }
+        request.marshallingError = true;
+      } else {
+        throw e;
+      }
+    }
+  }
+
+  private setHeader(request: Request, zxid: number, type: number): void {
+    if (request.hdr === null) {
+      request.hdr = { clientId: request.sessionId, cxid: request.cxid, zxid, time: this.zks.now(), type };
+    }
+  }
+
+  // ---- change records
+
+  private getRecordForPath(path: string): ChangeRecord {
+    const zks = this.zks;
+    let last = zks.outstandingChangesForPath.get(path);
+    if (last === undefined) {
+      const n = zks.dataTree.getNode(path);
+      if (n !== undefined) last = new ChangeRecord(-1, path, n, n.numChildren, zks.dataTree.aclOf(n));
+    }
+    if (last === undefined || last.stat === null) throw new KeeperException(Code.NONODE, path);
+    return last;
+  }
+
+  private getOutstandingChange(path: string): ChangeRecord | undefined {
+    return this.zks.outstandingChangesForPath.get(path);
+  }
+
+  private addChangeRecord(c: ChangeRecord): void {
+    this.zks.outstandingChanges.push(c);
+    this.zks.outstandingChangesForPath.set(c.path, c);
+  }
+
+  private validatePath(path: string | null): asserts path is string {
+    if (invalidPathReason(path) !== null) throw new KeeperException(Code.BADARGUMENTS, path);
+  }
+
+  private getParentPathAndValidate(path: string | null): string {
+    if (path === null) throw new KeeperException(Code.BADARGUMENTS, path);
+    const slash = path.lastIndexOf('/');
+    if (slash === -1 || path.indexOf('\0') !== -1 || this.zks.isSpecialPath(path)) {
+      throw new KeeperException(Code.BADARGUMENTS, path);
+    }
+    return path.substring(0, slash);
+  }
+
+  private static checkAndIncVersion(current: number, expected: number, path: string): number {
+    if (expected !== -1 && expected !== current) throw new KeeperException(Code.BADVERSION, path);
+    return current + 1;
+  }
+
+  private checkSession(request: Request): void {
+    this.zks.sessionTracker.checkSession(request.sessionId, request.owner);
+  }
+
+  // ---- per-op preparation (pRequest2Txn)
+
+  private pRequest2Txn(type: number, zxid: number, request: Request, rec: any): TxnBody {
+    const zks = this.zks;
+    switch (type) {
+      case OpCode.delete: {
+        this.checkSession(request);
+        const path: string = rec.path;
+        const parentPath = this.getParentPathAndValidate(path);
+        let parent = this.getRecordForPath(parentPath);
+        zks.auth.checkACL(parent.acl, Perms.DELETE, request.authInfo, path);
+        let node = this.getRecordForPath(path);
+        PrepRequestProcessor.checkAndIncVersion(node.stat!.version, rec.version, path);
+        if (node.childCount > 0) throw new KeeperException(Code.NOTEMPTY, path);
+        parent = parent.duplicate(zxid);
+        parent.childCount--;
+        parent.stat!.pzxid = zxid;
+        this.addChangeRecord(parent);
+        node = new ChangeRecord(zxid, path, null, -1, null);
+        this.addChangeRecord(node);
+        return { path };
+      }
+      case OpCode.setData: {
+        this.checkSession(request);
+        const path: string = rec.path;
+        this.validatePath(path);
+        let node = this.getRecordForPath(path);
+        zks.auth.checkACL(node.acl, Perms.WRITE, request.authInfo, path);
+        const newVersion = PrepRequestProcessor.checkAndIncVersion(node.stat!.version, rec.version, path);
+        node = node.duplicate(zxid);
+        node.stat!.version = newVersion;
+        node.stat!.mtime = request.hdr!.time;
+        node.stat!.mzxid = zxid;
+        this.addChangeRecord(node);
+        return { path, data: rec.data, version: newVersion };
+      }
+      case OpCode.setACL: {
+        this.checkSession(request);
+        const path: string = rec.path;
+        this.validatePath(path);
+        const acl = zks.auth.fixupACL(path, request.authInfo, rec.acl);
+        let node = this.getRecordForPath(path);
+        zks.auth.checkACL(node.acl, Perms.ADMIN, request.authInfo, path);
+        const newVersion = PrepRequestProcessor.checkAndIncVersion(node.stat!.aversion, rec.version, path);
+        node = node.duplicate(zxid);
+        node.stat!.aversion = newVersion;
+        node.acl = acl;
+        this.addChangeRecord(node);
+        return { path, acl, version: newVersion };
+      }
+      case OpCode.check: {
+        this.checkSession(request);
+        const path: string = rec.path;
+        this.validatePath(path);
+        const node = this.getRecordForPath(path);
+        zks.auth.checkACL(node.acl, Perms.READ, request.authInfo, path);
+        return { path, version: PrepRequestProcessor.checkAndIncVersion(node.stat!.version, rec.version, path) };
+      }
+      case OpCode.create:
+      case OpCode.create2:
+      case OpCode.createContainer:
+        return this.pRequest2TxnCreate(type, request, rec.path, rec.data, rec.acl, rec.flags, -1);
+      case OpCode.createTTL:
+        return this.pRequest2TxnCreate(type, request, rec.path, rec.data, rec.acl, rec.flags, rec.ttl);
+      default:
+        return null;
+    }
+  }
+
+  private pRequest2TxnCreate(
+    type: number,
+    request: Request,
+    reqPath: string | null,
+    data: Buffer | null,
+    reqAcl: R.ACL[] | null,
+    flags: number,
+    ttl: number,
+  ): TxnBody {
+    const zks = this.zks;
+    const zxid = request.hdr!.zxid;
+    const mode = createModeFromFlag(flags);
+    if (mode === null) throw new KeeperException(Code.BADARGUMENTS, reqPath);
+    // validateCreateRequest
+    if (mode.ttl && !zks.config.extendedTypesEnabled) throw new KeeperException(Code.UNIMPLEMENTED);
+    if (mode.ttl ? !isValidTtl(ttl) : ttl >= 0) throw new KeeperException(Code.BADARGUMENTS, reqPath);
+    this.checkSession(request);
+    // validatePathForCreate
+    if (reqPath === null || reqPath.lastIndexOf('/') === -1 || reqPath.indexOf('\0') !== -1) {
+      throw new KeeperException(Code.BADARGUMENTS, reqPath);
+    }
+    const parentPath = reqPath.substring(0, reqPath.lastIndexOf('/'));
+    const acl = zks.auth.fixupACL(reqPath, request.authInfo, reqAcl);
+    let parent = this.getRecordForPath(parentPath);
+    zks.auth.checkACL(parent.acl, Perms.CREATE, request.authInfo, reqPath);
+    const parentCVersion = parent.stat!.cversion;
+    let path = reqPath;
+    if (mode.sequential) path = path + sequenceSuffix(parentCVersion);
+    this.validatePath(path);
+    const existing = zks.outstandingChangesForPath.get(path);
+    if (existing !== undefined ? existing.stat !== null : zks.dataTree.getNode(path) !== undefined) {
+      throw new KeeperException(Code.NODEEXISTS, path);
+    }
+    if (zks.dataTree.ephemeralType(parent.stat!.ephemeralOwner) === Ephemeral.NORMAL) {
+      throw new KeeperException(Code.NOCHILDRENFOREPHEMERALS, path);
+    }
+    const newCversion = parent.stat!.cversion + 1;
+    let txn: TxnBody;
+    let ephemeralOwner = 0n;
+    if (type === OpCode.createContainer) {
+      txn = { path, data, acl, parentCVersion: newCversion };
+      ephemeralOwner = -0x8000000000000000n;
+    } else if (type === OpCode.createTTL) {
+      txn = { path, data, acl, parentCVersion: newCversion, ttl };
+      ephemeralOwner = BigInt.asIntN(64, -0x100000000000000n | BigInt(ttl));
+    } else {
+      txn = { path, data, acl, ephemeral: mode.ephemeral, parentCVersion: newCversion };
+      if (mode.container) ephemeralOwner = -0x8000000000000000n;
+      else if (mode.ephemeral) ephemeralOwner = request.sessionId;
+    }
+    const time = request.hdr!.time;
+    parent = parent.duplicate(zxid);
+    parent.childCount++;
+    parent.stat!.cversion = newCversion;
+    parent.stat!.pzxid = zxid;
+    this.addChangeRecord(parent);
+    const stat: StatFields = {
+      czxid: zxid,
+      mzxid: zxid,
+      ctime: time,
+      mtime: time,
+      version: 0,
+      cversion: 0,
+      aversion: 0,
+      ephemeralOwner,
+      pzxid: zxid,
+    };
+    this.addChangeRecord(new ChangeRecord(zxid, path, stat, 0, acl));
+    request.txn = txn;
+    return txn;
+  }
+
+  private prepCloseSession(request: Request, zxid: number): TxnBody {
+    const zks = this.zks;
+    const es = new Set(zks.dataTree.ephemeralsOf(request.sessionId));
+    for (const c of zks.outstandingChanges) {
+      if (c.stat === null) es.delete(c.path);
+      else if (c.stat.ephemeralOwner === request.sessionId) es.add(c.path);
+    }
+    for (const p of es) {
+      const parentPath = p.substring(0, p.lastIndexOf('/'));
+      const parentRec = zks.outstandingChangesForPath.get(parentPath);
+      if (parentRec !== undefined || zks.dataTree.getNode(parentPath) !== undefined) {
+        const parent = this.getRecordForPath(parentPath).duplicate(zxid);
+        parent.childCount--;
+        parent.stat!.pzxid = zxid;
+        this.addChangeRecord(parent);
+      }
+      this.addChangeRecord(new ChangeRecord(zxid, p, null, 0, null));
+    }
+    zks.sessionTracker.setSessionClosing(request.sessionId);
+    return { paths2Delete: [...es] };
+  }
+
+  // ---- multi
+
+  private prepMulti(request: Request): void {
+    const zks = this.zks;
+    let ops;
+    try {
+      ops = readMultiOps(readerFor(zks, request.body));
+    } catch (e) {
+      this.setHeader(request, zks.nextZxid(), OpCode.multi);
+      throw e;
+    }
+    const zxid = zks.nextZxid();
+    // Remember the records this multi may overwrite, to put them back if it fails.
+    const pending = new Map<string, ChangeRecord>();
+    for (const op of ops) {
+      const path = op.path ?? '';
+      const cr = this.getOutstandingChange(path);
+      if (cr !== undefined) pending.set(path, cr);
+      const slash = path.lastIndexOf('/');
+      if (slash === -1 || path.indexOf('\0') !== -1) continue;
+      const parentPath = path.substring(0, slash);
+      const pcr = this.getOutstandingChange(parentPath);
+      if (pcr !== undefined) pending.set(parentPath, pcr);
+    }
+    this.setHeader(request, zxid, OpCode.multi);
+    const txns: SubTxn[] = [];
+    let failed: KeeperException | null = null;
+    for (const op of ops) {
+      if (failed !== null) {
+        txns.push({ type: OpCode.error, txn: { err: Code.RUNTIMEINCONSISTENCY } });
+        continue;
+      }
+      try {
+        request.txn = null;
+        const txn = this.pRequest2Txn(op.type, zxid, request, op.record);
+        txns.push({ type: op.type, txn });
+      } catch (e) {
+        if (!(e instanceof KeeperException)) throw e;
+        failed = e;
+        txns.push({ type: OpCode.error, txn: { err: e.code } });
+        request.exception = e;
+        this.rollbackPendingChanges(zxid, pending);
+      }
+    }
+    request.txn = { txns };
+  }
+
+  private rollbackPendingChanges(zxid: number, pending: Map<string, ChangeRecord>): void {
+    const zks = this.zks;
+    const oc = zks.outstandingChanges;
+    while (oc.length > 0 && oc.last().zxid === zxid) {
+      const c = oc.pop()!;
+      zks.outstandingChangesForPath.delete(c.path);
+    }
+    if (oc.length === 0) return;
+    const firstZxid = oc.first().zxid;
+    for (const c of pending.values()) {
+      if (c.zxid < firstZxid) continue;
+      zks.outstandingChangesForPath.set(c.path, c);
+    }
+  }
+}
+
+/** The 10-digit, zero-padded sequence suffix (String.format("%010d", cversion); negative keeps its sign). */
+export function sequenceSuffix(n: number): string {
+  if (n < 0) return '-' + String(-n).padStart(9, '0');
+  return String(n).padStart(10, '0');
+}

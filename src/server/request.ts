@@ -1,0 +1,41 @@
+import { Id, TxnHeader } from '../jute/records';
+import { KeeperException } from '../protocol/errors';
+import { TxnBody } from '../tree/txn';
+import type { ServerCnxn } from './serverCnxn';
+
+/**
+ * A client request on its way through the processor chain. Prep fills in `hdr`/`txn` for writes;
+ * the chain's last stage applies the txn and answers on `cnxn`.
+ */
+export class Request {
+  readonly cnxn: ServerCnxn | null;
+  readonly sessionId: bigint;
+  readonly cxid: number;
+  readonly type: number;
+  /** The request body after the RequestHeader (a view into the frame). */
+  readonly body: Buffer;
+  readonly authInfo: Id[];
+  hdr: TxnHeader | null = null;
+  txn: TxnBody = null;
+  exception: KeeperException | null = null;
+  /** The zxid the server had when the request was prepped (used by replies that carry no txn). */
+  zxid = 0;
+  /** Set when the request came from a peer (learner), which owns the session there. */
+  owner: unknown;
+  readonly startTime: number;
+  /** Called once the txn is durable and applied (tests, learners). */
+  onApplied: ((rc: unknown) => void) | null = null;
+  /** The request could not be decoded: the reply is MarshallingError. */
+  marshallingError = false;
+
+  constructor(cnxn: ServerCnxn | null, sessionId: bigint, cxid: number, type: number, body: Buffer, authInfo: Id[], owner: unknown, now: number) {
+    this.cnxn = cnxn;
+    this.sessionId = sessionId;
+    this.cxid = cxid;
+    this.type = type;
+    this.body = body;
+    this.authInfo = authInfo;
+    this.owner = owner;
+    this.startTime = now;
+  }
+}

@@ -1,0 +1,309 @@
+import * as net from 'net';
+import { JuteError } from '../jute/errors';
+import { JuteWriter } from '../jute/writer';
+import { Id } from '../jute/records';
+import { KeeperState } from '../protocol/enums';
+import { OpCode, Xid } from '../protocol/opCodes';
+import { Watcher } from '../tree/watchManager';
+import { ReplyBody } from './finalRequestProcessor';
+import { Request } from './request';
+import type { ZooKeeperServer } from './zooKeeperServer';
+
+/** Pause reading from a client whose replies pile up unsent (a slow reader). */
+const MAX_PENDING_OUTPUT = 8 * 1024 * 1024;
+
+let nextCnxnId = 1;
+
+/**
+ * One client connection (NIOServerCnxn): splits the byte stream into length-prefixed frames, hands the
+ * first one to the handshake and the rest to the server as requests, and batches everything written
+ * to the client in one socket write per event-loop turn. It is also the Watcher for its session.
+ */
+export class ServerCnxn implements Watcher {
+  readonly id = nextCnxnId++;
+  readonly socket: net.Socket;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly authInfo: Id[];
+  sessionId = 0n;
+  sessionTimeout = 0;
+  /** True once the ConnectRequest has been read. */
+  initialized = false;
+  /** True while the handshake is in progress; frames wait. */
+  private recvDisabled = false;
+  /** The client sent a ConnectRequest without the trailing readOnly byte. */
+  isOldClient = true;
+  closed = false;
+  private closing = false;
+  private leftover: Buffer | null = null;
+  /** Chunks of a frame still arriving, and the bytes that frame needs from the start of `leftover`. */
+  private pendingChunks: Buffer[] = [];
+  private pendingLength = 0;
+  private needed = 0;
+  private readonly out = new JuteWriter(1024);
+  private flushScheduled = false;
+  /** Requests submitted and not yet answered. */
+  outstanding = 0;
+  readonly established = Date.now();
+  lastZxid = -1;
+  lastCxid = -1;
+  lastOp = 'NA';
+  packetsReceived = 0;
+  packetsSent = 0;
+  minLatency = Number.MAX_SAFE_INTEGER;
+  maxLatency = 0;
+  totalLatency = 0;
+  lastLatency = 0;
+  lastResponseTime = 0;
+
+  constructor(
+    private readonly zks: ZooKeeperServer,
+    socket: net.Socket,
+  ) {
+    this.socket = socket;
+    const addr = socket.remoteAddress ?? '0.0.0.0';
+    this.remoteAddress = addr.startsWith('::ffff:') ? addr.substring(7) : addr;
+    this.remotePort = socket.remotePort ?? 0;
+    this.authInfo = [{ scheme: 'ip', id: this.remoteAddress }];
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (e) => this.close(`socket error: ${e.message}`));
+    socket.on('close', () => this.close('client closed the connection'));
+    socket.on('drain', () => {
+      if (!this.recvDisabled && !this.closed) socket.resume();
+    });
+  }
+
+  // ---- input
+
+  private onData(chunk: Buffer): void {
+    if (this.closed || this.closing) return;
+    if (this.leftover === null) {
+      this.leftover = chunk;
+    } else if (this.leftover.length + this.pendingLength + chunk.length < this.needed) {
+      // Part of a large frame: collect the pieces and copy once when the frame is complete.
+      this.pendingChunks.push(chunk);
+      this.pendingLength += chunk.length;
+      return;
+    } else {
+      this.leftover = Buffer.concat([this.leftover, ...this.pendingChunks, chunk]);
+      this.pendingChunks = [];
+      this.pendingLength = 0;
+    }
+    this.readFrames();
+  }
+
+  private readFrames(): void {
+    const buf = this.leftover;
+    if (buf === null) return;
+    let pos = 0;
+    const max = this.zks.config.juteMaxBuffer;
+    this.needed = 0;
+    try {
+      while (!this.recvDisabled && !this.closed && !this.closing && buf.length - pos >= 4) {
+        const len = buf.readInt32BE(pos);
+        if (!this.initialized && this.packetsReceived === 0 && this.zks.isFourLetterWord(len)) {
+          this.leftover = null;
+          this.zks.runFourLetterWord(this, buf.toString('latin1', pos, pos + 4));
+          return;
+        }
+        if (len < 0 || len > max) {
+          this.zks.log.warn(`Closing connection from ${this.remoteAddress}:${this.remotePort}: packet length ${len} is out of range (jute.maxbuffer ${max})`);
+          this.close('len error');
+          return;
+        }
+        if (buf.length - pos - 4 < len) {
+          this.needed = 4 + len;
+          break;
+        }
+        const frame = buf.subarray(pos + 4, pos + 4 + len);
+        pos += 4 + len;
+        this.packetsReceived++;
+        this.zks.stats.packetsReceived++;
+        if (!this.initialized) {
+          this.initialized = true;
+          this.zks.processConnectRequest(this, frame);
+        } else {
+          this.zks.processPacket(this, frame);
+        }
+      }
+    } catch (e) {
+      if (e instanceof JuteError || e instanceof RangeError) {
+        this.zks.log.warn(`Closing connection from ${this.remoteAddress}:${this.remotePort}: malformed packet: ${e.message}`);
+        this.close('malformed packet');
+        return;
+      }
+      throw e;
+    }
+    if (this.closed || this.leftover !== buf) return;
+    this.leftover = pos >= buf.length ? null : buf.subarray(pos);
+  }
+
+  /** Stops reading frames until enableRecv (while a session is being set up). */
+  disableRecv(): void {
+    this.recvDisabled = true;
+  }
+
+  enableRecv(): void {
+    if (!this.recvDisabled) return;
+    this.recvDisabled = false;
+    if (this.leftover !== null) setImmediate(() => this.readFrames());
+  }
+
+  // ---- output
+
+  sendResponse(xid: number, zxid: number, err: number, body: ReplyBody | null): void {
+    if (this.closed) return;
+    const w = this.out;
+    const at = w.beginFrame();
+    w.writeInt(xid);
+    w.writeLong53(zxid);
+    w.writeInt(err);
+    if (body !== null) body.type.write(w, body.value);
+    w.endFrame(at);
+    this.packetsSent++;
+    this.zks.stats.packetsSent++;
+    this.scheduleFlush();
+  }
+
+  /** Writes an already-encoded frame body (handshake replies). */
+  sendFrame(payload: Buffer): void {
+    if (this.closed) return;
+    const at = this.out.beginFrame();
+    this.out.writeRaw(payload);
+    this.out.endFrame(at);
+    this.scheduleFlush();
+  }
+
+  /** A watch event (Watcher.process): xid -1, zxid -1, then WatcherEvent. */
+  process(type: number, path: string): void {
+    if (this.closed) return;
+    const w = this.out;
+    const at = w.beginFrame();
+    w.writeInt(Xid.notification);
+    w.writeLong53(-1);
+    w.writeInt(0);
+    w.writeInt(type);
+    w.writeInt(KeeperState.SyncConnected);
+    w.writeString(path);
+    w.endFrame(at);
+    this.packetsSent++;
+    this.zks.stats.packetsSent++;
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.closed || this.out.offset === 0) return;
+    const data = this.out.toBuffer();
+    this.out.reset();
+    // Give back a buffer that grew for one large reply.
+    if (this.out.buf.length > 1024 * 1024) this.out.buf = Buffer.allocUnsafe(1024);
+    const ok = this.socket.write(data);
+    if (!ok && this.socket.writableLength > MAX_PENDING_OUTPUT) this.socket.pause();
+  }
+
+  /** Sends what is queued, then closes (closeSession replies, refused handshakes, 4lw output). */
+  closeAfterFlush(reason: string): void {
+    if (this.closed || this.closing) return;
+    this.closing = true;
+    setImmediate(() => {
+      this.flush();
+      this.socket.end(() => this.close(reason));
+      // A client that never reads must not keep the socket open.
+      setTimeout(() => this.close(reason), 1000).unref();
+    });
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.leftover = null;
+    this.socket.destroy();
+    this.zks.removeCnxn(this, reason);
+  }
+
+  requestFinished(request: Request, zxid: number): void {
+    this.outstanding--;
+    this.zks.requestFinished(request);
+    const now = Date.now();
+    const latency = now - request.startTime;
+    this.lastZxid = zxid;
+    this.lastCxid = request.cxid;
+    this.lastOp = opShortName(request.type);
+    this.lastLatency = latency;
+    this.lastResponseTime = now;
+    this.totalLatency += latency;
+    if (latency < this.minLatency) this.minLatency = latency;
+    if (latency > this.maxLatency) this.maxLatency = latency;
+  }
+
+  get interestOps(): number {
+    return this.recvDisabled ? 0 : 1;
+  }
+}
+
+/** The short names Apache prints for a connection's last operation (cons). */
+export function opShortName(type: number): string {
+  switch (type) {
+    case OpCode.ping:
+      return 'PING';
+    case OpCode.createSession:
+      return 'SESS';
+    case OpCode.multi:
+      return 'MULT';
+    case OpCode.multiRead:
+      return 'MLTR';
+    case OpCode.create:
+    case OpCode.create2:
+    case OpCode.createTTL:
+    case OpCode.createContainer:
+      return 'CREA';
+    case OpCode.delete:
+    case OpCode.deleteContainer:
+      return 'DELE';
+    case OpCode.setData:
+      return 'SETD';
+    case OpCode.setACL:
+      return 'SETA';
+    case OpCode.closeSession:
+      return 'CLOS';
+    case OpCode.sync:
+      return 'SYNC';
+    case OpCode.check:
+      return 'CHEC';
+    case OpCode.exists:
+      return 'EXIS';
+    case OpCode.getData:
+      return 'GETD';
+    case OpCode.setWatches:
+      return 'SETW';
+    case OpCode.setWatches2:
+      return 'STW2';
+    case OpCode.addWatch:
+      return 'ADDW';
+    case OpCode.getACL:
+      return 'GETA';
+    case OpCode.getChildren:
+    case OpCode.getChildren2:
+      return 'GETC';
+    case OpCode.getAllChildrenNumber:
+      return 'GETACN';
+    case OpCode.checkWatches:
+      return 'CHKW';
+    case OpCode.removeWatches:
+      return 'REMW';
+    case OpCode.whoAmI:
+      return 'HOMI';
+    case OpCode.getEphemerals:
+      return 'GETE';
+    default:
+      return 'NA';
+  }
+}

@@ -1,0 +1,86 @@
+import { TxnHeader } from '../jute/records';
+import { TxnBody } from '../tree/txn';
+import { Deque } from '../util/deque';
+import { Request } from './request';
+
+/**
+ * Where txns become durable. `append` queues a txn; `flush` makes everything appended so far durable
+ * (one fsync for the whole group) and then calls back. The in-memory log is durable at once.
+ */
+export interface TxnLogSink {
+  append(hdr: TxnHeader, txn: TxnBody): void;
+  flush(done: (err: Error | null) => void): void;
+  /** True when append+flush complete synchronously (no disk), so requests need not queue. */
+  readonly synchronous: boolean;
+}
+
+export class InMemoryTxnLog implements TxnLogSink {
+  readonly synchronous = true;
+  append(): void {}
+  flush(done: (err: Error | null) => void): void {
+    done(null);
+  }
+}
+
+/**
+ * The log stage (SyncRequestProcessor): writes go to the txn log and wait for their group's fsync;
+ * reads wait behind any write ahead of them, so that every client sees its own writes and replies
+ * leave in request order. Writes arriving while an fsync is under way form the next group.
+ */
+export class SyncRequestProcessor {
+  private readonly toFlush = new Deque<Request>();
+  private flushing = false;
+  private scheduled = false;
+
+  constructor(
+    private readonly log: TxnLogSink,
+    private readonly next: { processRequest(r: Request): void },
+    private readonly onFatal: (err: Error) => void,
+  ) {}
+
+  processRequest(request: Request): void {
+    const isTxn = request.hdr !== null;
+    if (isTxn) this.log.append(request.hdr!, request.txn);
+    if (this.log.synchronous && this.toFlush.length === 0) {
+      this.next.processRequest(request);
+      return;
+    }
+    if (!isTxn && this.toFlush.length === 0) {
+      this.next.processRequest(request);
+      return;
+    }
+    this.toFlush.push(request);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    // Let the rest of this I/O turn's requests join the group before the fsync.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.toFlush.length === 0) return;
+    this.flushing = true;
+    const batch = this.toFlush.length;
+    this.log.flush((err) => {
+      this.flushing = false;
+      if (err !== null) {
+        this.onFatal(err);
+        return;
+      }
+      for (let i = 0; i < batch; i++) this.next.processRequest(this.toFlush.shift()!);
+      // Reads queued behind this group can go once nothing is left in front of them.
+      while (this.toFlush.length > 0 && this.toFlush.first().hdr === null) this.next.processRequest(this.toFlush.shift()!);
+      if (this.toFlush.length > 0) this.schedule();
+    });
+  }
+
+  get queued(): number {
+    return this.toFlush.length;
+  }
+}

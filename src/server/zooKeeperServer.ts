@@ -1,0 +1,389 @@
+import * as net from 'net';
+import { JuteError } from '../jute/errors';
+import { JuteReader } from '../jute/reader';
+import { JuteWriter } from '../jute/writer';
+import * as R from '../jute/records';
+import { ServerConfig } from '../config/zooCfg';
+import { Code } from '../protocol/errors';
+import { OpCode, isValidRequestType, isWriteRequestType } from '../protocol/opCodes';
+import { generatePasswd } from '../protocol/handshake';
+import { SessionTracker } from '../session/sessionTracker';
+import { AuthRegistry } from '../tree/acl';
+import { DataTree, ProcessTxnResult } from '../tree/dataTree';
+import { Deque } from '../util/deque';
+import { Logger, silentLogger } from '../util/logger';
+import { FinalRequestProcessor } from './finalRequestProcessor';
+import { ChangeRecord, PrepRequestProcessor } from './prepRequestProcessor';
+import { Request } from './request';
+import { ServerCnxn } from './serverCnxn';
+import { InMemoryTxnLog, SyncRequestProcessor, TxnLogSink } from './syncRequestProcessor';
+import { FOUR_LETTER_CODES, runFourLetterWord } from '../admin/fourLetterWords';
+
+/** Standalone requests all share one owner (Apache's ServerCnxn.me): sessions never "move" here. */
+const LOCAL_OWNER = Symbol('local');
+
+export class ServerStats {
+  packetsReceived = 0;
+  packetsSent = 0;
+  minLatency = Number.MAX_SAFE_INTEGER;
+  maxLatency = 0;
+  totalLatency = 0;
+  latencyCount = 0;
+
+  reset(): void {
+    this.packetsReceived = 0;
+    this.packetsSent = 0;
+    this.minLatency = Number.MAX_SAFE_INTEGER;
+    this.maxLatency = 0;
+    this.totalLatency = 0;
+    this.latencyCount = 0;
+  }
+
+  get min(): number {
+    return this.latencyCount === 0 ? 0 : this.minLatency;
+  }
+
+  /** AvgMinMaxCounter.getAvg: rounded half-up to 4 decimals. */
+  get avg(): number {
+    if (this.latencyCount === 0) return 0;
+    return Math.round((this.totalLatency / this.latencyCount) * 10000) / 10000;
+  }
+}
+
+export interface ServerOptions {
+  log?: Logger;
+  txnLog?: TxnLogSink;
+  /** Wall clock for txn times (ms); replaceable in simulation. */
+  now?: () => number;
+}
+
+/**
+ * A standalone ZooKeeper server (ZooKeeperServer): the DataTree, sessions, and the processor chain
+ * prep -> sync (txn log) -> final (apply + reply), fed by client connections.
+ */
+export class ZooKeeperServer {
+  readonly config: ServerConfig;
+  readonly log: Logger;
+  readonly dataTree: DataTree;
+  readonly sessionTracker: SessionTracker;
+  readonly auth = new AuthRegistry();
+  readonly stats = new ServerStats();
+  /** Changes prepped but not yet applied, oldest first (Apache's outstandingChanges). */
+  readonly outstandingChanges = new Deque<ChangeRecord>();
+  readonly outstandingChangesForPath = new Map<string, ChangeRecord>();
+  readonly cnxns = new Set<ServerCnxn>();
+  private readonly sessionCnxns = new Map<bigint, ServerCnxn>();
+  private hzxid = 0;
+  private readonly firstProcessor: PrepRequestProcessor;
+  private readonly syncProcessor: SyncRequestProcessor;
+  private server: net.Server | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  readonly now: () => number;
+  readonly startTime = Date.now();
+  private running = false;
+  outstandingRequests = 0;
+  readonly serverId: number;
+
+  constructor(config: ServerConfig, opts: ServerOptions = {}) {
+    this.config = config;
+    this.log = opts.log ?? silentLogger();
+    this.now = opts.now ?? Date.now;
+    this.serverId = config.serverId;
+    this.dataTree = new DataTree({ extendedTypesEnabled: config.extendedTypesEnabled });
+    this.sessionTracker = new SessionTracker(config.serverId, config.tickTime, Date.now());
+    const superDigest = config.sysProps.get('zookeeper.DigestAuthenticationProvider.superDigest');
+    if (superDigest !== undefined) this.auth.superDigest = superDigest;
+    const final = new FinalRequestProcessor(this);
+    this.syncProcessor = new SyncRequestProcessor(opts.txnLog ?? new InMemoryTxnLog(), final, (err) => this.fatal(err));
+    this.firstProcessor = new PrepRequestProcessor(this, this.syncProcessor);
+  }
+
+  // ---- lifecycle
+
+  /** Listens on the configured client port (0 picks a free one) and starts expiring sessions. */
+  async start(): Promise<number> {
+    this.running = true;
+    this.hzxid = this.dataTree.lastProcessedZxid;
+    const server = net.createServer((socket) => this.accept(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: this.config.clientPort, host: this.config.clientPortAddress ?? undefined }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (e) => this.log.error(`client port error: ${e.message}`));
+    this.scheduleExpiry();
+    const addr = server.address() as net.AddressInfo;
+    return addr.port;
+  }
+
+  get port(): number {
+    const addr = this.server?.address();
+    return addr !== null && typeof addr === 'object' ? addr.port : 0;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    for (const c of [...this.cnxns]) c.close('server shutdown');
+    const server = this.server;
+    this.server = null;
+    if (server !== null) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private fatal(err: Error): void {
+    this.log.error(`Severe unrecoverable error, stopping the server: ${err.message}`);
+    void this.stop();
+  }
+
+  private accept(socket: net.Socket): void {
+    const max = this.config.maxClientCnxns;
+    if (max > 0) {
+      const ip = socket.remoteAddress;
+      let n = 0;
+      for (const c of this.cnxns) if (c.socket.remoteAddress === ip) n++;
+      if (n >= max) {
+        this.log.warn(`Too many connections from ${ip} - max is ${max}`);
+        socket.destroy();
+        return;
+      }
+    }
+    if (this.config.maxCnxns > 0 && this.cnxns.size >= this.config.maxCnxns) {
+      this.log.warn(`Too many connections - max is ${this.config.maxCnxns}`);
+      socket.destroy();
+      return;
+    }
+    this.cnxns.add(new ServerCnxn(this, socket));
+  }
+
+  // ---- zxids
+
+  get zxid(): number {
+    return this.hzxid;
+  }
+
+  nextZxid(): number {
+    return ++this.hzxid;
+  }
+
+  setZxid(zxid: number): void {
+    this.hzxid = zxid;
+  }
+
+  isSpecialPath(path: string): boolean {
+    return path === '/' || path === '/zookeeper' || path === '/zookeeper/quota' || path === '/zookeeper/config';
+  }
+
+  // ---- session handshake (ZooKeeperServer.processConnectRequest)
+
+  processConnectRequest(cnxn: ServerCnxn, frame: Buffer): void {
+    const r = new JuteReader(frame, 0, frame.length, this.config.juteMaxBuffer);
+    const req = R.ConnectRequest.read(r);
+    if (r.remaining > 0) {
+      r.readBool();
+      cnxn.isOldClient = false;
+    }
+    const lastZxidSeen = req.lastZxidSeen;
+    if (lastZxidSeen > BigInt(this.dataTree.lastProcessedZxid)) {
+      this.log.info(
+        `Refusing session request for client ${cnxn.remoteAddress}:${cnxn.remotePort} as it has seen zxid 0x${lastZxidSeen.toString(16)} our last zxid is 0x${this.dataTree.lastProcessedZxid.toString(16)} client must try another server`,
+      );
+      cnxn.close('client zxid ahead');
+      return;
+    }
+    let timeout = req.timeOut;
+    if (timeout < this.config.minSessionTimeout) timeout = this.config.minSessionTimeout;
+    if (timeout > this.config.maxSessionTimeout) timeout = this.config.maxSessionTimeout;
+    cnxn.sessionTimeout = timeout;
+    cnxn.disableRecv();
+    const sessionId = req.sessionId;
+    if (sessionId === 0n) {
+      const session = this.sessionTracker.createSession(timeout, this.monotonic());
+      cnxn.sessionId = session.id;
+      this.sessionCnxns.set(session.id, cnxn);
+      const body = Buffer.allocUnsafe(4);
+      body.writeInt32BE(timeout, 0);
+      this.submitRequest(new Request(cnxn, session.id, 0, OpCode.createSession, body, cnxn.authInfo, LOCAL_OWNER, Date.now()));
+    } else {
+      // A reconnect takes the session away from any connection still holding it.
+      const old = this.sessionCnxns.get(sessionId);
+      if (old !== undefined && old !== cnxn) old.close('client reconnected elsewhere');
+      cnxn.sessionId = sessionId;
+      const passwd = req.passwd ?? Buffer.alloc(0);
+      const valid = generatePasswd(sessionId).equals(passwd) && this.sessionTracker.touchSessionWithTimeout(sessionId, timeout, this.monotonic());
+      if (!valid && generatePasswd(sessionId).equals(passwd) === false) {
+        this.log.warn(`Incorrect password from ${cnxn.remoteAddress}:${cnxn.remotePort} for session 0x${sessionId.toString(16)}`);
+      }
+      if (valid) this.sessionCnxns.set(sessionId, cnxn);
+      this.finishSessionInit(cnxn, valid);
+    }
+  }
+
+  finishSessionInit(cnxn: ServerCnxn, valid: boolean): void {
+    const w = new JuteWriter(64);
+    R.ConnectResponse.write(w, {
+      protocolVersion: 0,
+      timeOut: valid ? cnxn.sessionTimeout : 0,
+      sessionId: valid ? cnxn.sessionId : 0n,
+      passwd: valid ? generatePasswd(cnxn.sessionId) : Buffer.alloc(16),
+    });
+    if (!cnxn.isOldClient) w.writeBool(false);
+    cnxn.sendFrame(w.buf.subarray(0, w.offset));
+    if (valid) {
+      this.log.info(
+        `Established session 0x${cnxn.sessionId.toString(16)} with negotiated timeout ${cnxn.sessionTimeout} for client ${cnxn.remoteAddress}:${cnxn.remotePort}`,
+      );
+      cnxn.enableRecv();
+    } else {
+      this.log.info(`Invalid session 0x${cnxn.sessionId.toString(16)} for client ${cnxn.remoteAddress}:${cnxn.remotePort}, probably expired`);
+      cnxn.closeAfterFlush('invalid session');
+    }
+  }
+
+  // ---- requests (ZooKeeperServer.processPacket / submitRequest)
+
+  processPacket(cnxn: ServerCnxn, frame: Buffer): void {
+    if (frame.length < 8) throw new JuteError(`request of ${frame.length} bytes has no header`);
+    const xid = frame.readInt32BE(0);
+    const type = frame.readInt32BE(4);
+    const body = frame.subarray(8);
+    cnxn.outstanding++;
+    if (type === OpCode.auth) {
+      cnxn.outstanding--;
+      this.processAuth(cnxn, xid, body);
+      return;
+    }
+    if (type === OpCode.sasl) {
+      cnxn.outstanding--;
+      // No SASL mechanism is configured: Apache answers with an error and the client carries on.
+      cnxn.sendResponse(xid, 0, Code.AUTHFAILED, null);
+      return;
+    }
+    this.submitRequest(new Request(cnxn, cnxn.sessionId, xid, type, body, cnxn.authInfo, LOCAL_OWNER, Date.now()));
+  }
+
+  private processAuth(cnxn: ServerCnxn, xid: number, body: Buffer): void {
+    const pkt = R.AuthPacket.read(new JuteReader(body, 0, body.length, this.config.juteMaxBuffer));
+    const scheme = pkt.scheme ?? '';
+    const ids = this.auth.authenticate(scheme, pkt.auth ?? Buffer.alloc(0), cnxn.remoteAddress);
+    if (ids !== null) {
+      for (const id of ids) {
+        if (!cnxn.authInfo.some((a) => a.scheme === id.scheme && a.id === id.id)) cnxn.authInfo.push(id);
+      }
+      this.log.info(`Session 0x${cnxn.sessionId.toString(16)}: auth success for scheme ${scheme} and address ${cnxn.remoteAddress}`);
+      cnxn.sendResponse(xid, 0, Code.OK, null);
+    } else {
+      this.log.warn(`Authentication failed for scheme ${scheme} from ${cnxn.remoteAddress}`);
+      cnxn.sendResponse(xid, 0, Code.AUTHFAILED, null);
+      cnxn.disableRecv();
+      cnxn.closeAfterFlush('auth failed');
+    }
+  }
+
+  submitRequest(request: Request): void {
+    // Every client request keeps its session alive; one for a session that is gone is dropped unanswered.
+    if (request.cnxn !== null && request.type !== OpCode.createSession && !this.sessionTracker.touchSession(request.sessionId, this.monotonic())) {
+      request.cnxn.outstanding--;
+      return;
+    }
+    if (!isValidRequestType(request.type)) {
+      this.log.warn(`Received packet at server of unknown type ${request.type}`);
+      if (request.cnxn !== null) {
+        request.cnxn.outstanding--;
+        request.cnxn.sendResponse(request.cxid, this.hzxid, Code.UNIMPLEMENTED, null);
+        request.cnxn.closeAfterFlush('unimplemented request');
+      }
+      return;
+    }
+    this.outstandingRequests++;
+    this.firstProcessor.processRequest(request);
+  }
+
+  requestFinished(request: Request): void {
+    this.outstandingRequests--;
+    const latency = Date.now() - request.startTime;
+    const s = this.stats;
+    s.latencyCount++;
+    s.totalLatency += latency;
+    if (latency < s.minLatency) s.minLatency = latency;
+    if (latency > s.maxLatency) s.maxLatency = latency;
+  }
+
+  /** Applies a request's txn (if any) to sessions and the DataTree; drops the change records it settles. */
+  processTxn(request: Request): ProcessTxnResult | null {
+    const hdr = request.hdr;
+    if (request.type === OpCode.closeSession) this.sessionTracker.removeSession(request.sessionId);
+    if (hdr === null) return null;
+    const rc = this.dataTree.processTxn(hdr, request.txn);
+    const zxid = hdr.zxid;
+    const oc = this.outstandingChanges;
+    while (oc.length > 0 && oc.first().zxid <= zxid) {
+      const cr = oc.shift()!;
+      if (this.outstandingChangesForPath.get(cr.path) === cr) this.outstandingChangesForPath.delete(cr.path);
+    }
+    return rc;
+  }
+
+  // ---- sessions
+
+  private monotonic(): number {
+    return performance.now();
+  }
+
+  private scheduleExpiry(): void {
+    if (!this.running) return;
+    const next = this.sessionTracker.nextExpiry();
+    const delay = next === null ? this.config.tickTime : Math.max(0, next - this.monotonic());
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = null;
+      for (const s of this.sessionTracker.expire(this.monotonic())) {
+        this.log.info(`Expiring session 0x${s.id.toString(16)}, timeout of ${s.timeout}ms exceeded`);
+        this.closeSession(s.id);
+      }
+      this.scheduleExpiry();
+    }, Math.min(delay, this.config.tickTime));
+    this.expiryTimer.unref?.();
+  }
+
+  /** Submits the closeSession txn that removes a session and its ephemerals. */
+  closeSession(sessionId: bigint): void {
+    this.submitRequest(new Request(null, sessionId, 0, OpCode.closeSession, Buffer.alloc(0), [], LOCAL_OWNER, Date.now()));
+  }
+
+  closeSessionConnections(sessionId: bigint): void {
+    const c = this.sessionCnxns.get(sessionId);
+    if (c !== undefined) c.close('session expired');
+  }
+
+  removeCnxn(cnxn: ServerCnxn, reason: string): void {
+    this.cnxns.delete(cnxn);
+    if (cnxn.sessionId !== 0n && this.sessionCnxns.get(cnxn.sessionId) === cnxn) this.sessionCnxns.delete(cnxn.sessionId);
+    this.dataTree.removeCnxn(cnxn);
+    if (cnxn.sessionId !== 0n) this.log.debug(`Closed connection for session 0x${cnxn.sessionId.toString(16)}: ${reason}`);
+  }
+
+  // ---- four-letter words
+
+  isFourLetterWord(len: number): boolean {
+    return FOUR_LETTER_CODES.has(len);
+  }
+
+  runFourLetterWord(cnxn: ServerCnxn, word: string): void {
+    this.stats.packetsReceived++;
+    cnxn.disableRecv();
+    const text = runFourLetterWord(this, word);
+    cnxn.socket.write(text, 'utf8');
+    cnxn.closeAfterFlush('four letter word');
+  }
+
+  get isWriteRequestType(): (t: number) => boolean {
+    return isWriteRequestType;
+  }
+}

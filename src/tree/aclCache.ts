@@ -1,0 +1,82 @@
+import { ACL } from '../jute/records';
+import { Perms } from '../protocol/enums';
+
+export const OPEN_ACL_UNSAFE: ACL[] = [{ perms: Perms.ALL, id: { scheme: 'world', id: 'anyone' } }];
+/** ReferenceCountedACLCache's id for a null ACL list, read back as OPEN_ACL_UNSAFE. */
+export const OPEN_UNSAFE_ACL_ID = -1;
+
+interface Entry {
+  id: number;
+  acl: ACL[];
+  refs: number;
+}
+
+function keyOf(acl: ACL[]): string {
+  let k = '';
+  for (const a of acl) k += `${a.perms}\u0000${a.id.scheme}\u0000${a.id.id}\u0001`;
+  return k;
+}
+
+/**
+ * Interns ACL lists: every znode stores a small integer and equal lists share one entry, as Apache's
+ * ReferenceCountedACLCache does; the ids are what snapshots store.
+ */
+export class AclCache {
+  private byId = new Map<number, Entry>();
+  private byKey = new Map<string, Entry>();
+  private nextId = 0;
+
+  convertAcls(acl: ACL[] | null): number {
+    if (acl === null) return OPEN_UNSAFE_ACL_ID;
+    const key = keyOf(acl);
+    let e = this.byKey.get(key);
+    if (e === undefined) {
+      e = { id: ++this.nextId, acl, refs: 0 };
+      this.byKey.set(key, e);
+      this.byId.set(e.id, e);
+    }
+    e.refs++;
+    return e.id;
+  }
+
+  convertLong(id: number): ACL[] {
+    if (id === OPEN_UNSAFE_ACL_ID) return OPEN_ACL_UNSAFE;
+    const e = this.byId.get(id);
+    if (e === undefined) throw new Error(`ACL id ${id} is not in the cache`);
+    return e.acl;
+  }
+
+  removeUsage(id: number): void {
+    if (id === OPEN_UNSAFE_ACL_ID) return;
+    const e = this.byId.get(id);
+    if (e === undefined) return;
+    if (--e.refs <= 0) {
+      this.byId.delete(id);
+      this.byKey.delete(keyOf(e.acl));
+    }
+  }
+
+  /** Restores an entry read from a snapshot. */
+  put(id: number, acl: ACL[]): void {
+    const e: Entry = { id, acl, refs: 0 };
+    this.byId.set(id, e);
+    this.byKey.set(keyOf(acl), e);
+    if (id > this.nextId) this.nextId = id;
+  }
+
+  addUsage(id: number): void {
+    const e = this.byId.get(id);
+    if (e !== undefined) e.refs++;
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  entries(): IterableIterator<[number, ACL[]]> {
+    const it = this.byId.values();
+    return (function* () {
+      for (const e of it) yield [e.id, e.acl] as [number, ACL[]];
+    })();
+  }
+}

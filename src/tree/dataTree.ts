@@ -1,0 +1,437 @@
+import { ACL, CloseSessionTxn, CreateContainerTxn, CreateTTLTxn, CreateTxn, ErrorTxn, SetACLTxn, SetDataTxn, Stat, TxnHeader } from '../jute/records';
+import { Code, KeeperException } from '../protocol/errors';
+import { EventType } from '../protocol/enums';
+import { OpCode } from '../protocol/opCodes';
+import { AclCache } from './aclCache';
+import { CONTAINER_EPHEMERAL_OWNER, Ephemeral, ephemeralTypeOf, ttlEphemeralOwner } from './ephemeralType';
+import { MultiTxnBody, TxnBody } from './txn';
+import { Watcher, WatcherMode, WatchManager } from './watchManager';
+
+const NO_OWNER = 0n;
+const EMPTY = Buffer.alloc(0);
+
+/** A znode: data, an ACL cache reference, the persisted Stat fields, and child names. */
+export class DataNode {
+  data: Buffer | null;
+  acl: number;
+  czxid: number;
+  mzxid: number;
+  ctime: number;
+  mtime: number;
+  version: number;
+  cversion: number;
+  aversion: number;
+  ephemeralOwner: bigint;
+  pzxid: number;
+  /** Child names; null until the first child, since most znodes are leaves. */
+  children: Set<string> | null = null;
+
+  constructor(data: Buffer | null, acl: number, zxid: number, time: number, ephemeralOwner: bigint) {
+    this.data = data;
+    this.acl = acl;
+    this.czxid = zxid;
+    this.mzxid = zxid;
+    this.ctime = time;
+    this.mtime = time;
+    this.version = 0;
+    this.cversion = 0;
+    this.aversion = 0;
+    this.ephemeralOwner = ephemeralOwner;
+    this.pzxid = zxid;
+  }
+
+  get numChildren(): number {
+    return this.children === null ? 0 : this.children.size;
+  }
+
+  addChild(name: string): void {
+    (this.children ??= new Set()).add(name);
+  }
+
+  removeChild(name: string): void {
+    this.children?.delete(name);
+  }
+
+  stat(): Stat {
+    return {
+      czxid: this.czxid,
+      mzxid: this.mzxid,
+      ctime: this.ctime,
+      mtime: this.mtime,
+      version: this.version,
+      cversion: this.cversion,
+      aversion: this.aversion,
+      ephemeralOwner: this.ephemeralOwner,
+      dataLength: this.data === null ? 0 : this.data.length,
+      numChildren: this.numChildren,
+      pzxid: this.pzxid,
+    };
+  }
+}
+
+/** DataTree.ProcessTxnResult */
+export interface ProcessTxnResult {
+  clientId: bigint;
+  cxid: number;
+  zxid: number;
+  type: number;
+  err: number;
+  path: string | null;
+  stat: Stat | null;
+  multiResult: ProcessTxnResult[] | null;
+}
+
+export interface DataTreeOptions {
+  /** zookeeper.extendedTypesEnabled: TTL nodes. */
+  extendedTypesEnabled?: boolean;
+}
+
+/**
+ * The in-memory znode tree. Transactions are applied here and nowhere else; applying one depends only on
+ * the transaction, so every replica (and a replay of the log) reaches the same tree.
+ */
+export class DataTree {
+  readonly nodes = new Map<string, DataNode>();
+  readonly aclCache = new AclCache();
+  /** Session id -> paths of its ephemeral znodes. */
+  readonly ephemerals = new Map<bigint, Set<string>>();
+  readonly containers = new Set<string>();
+  readonly ttls = new Set<string>();
+  readonly dataWatches = new WatchManager();
+  readonly childWatches = new WatchManager();
+  lastProcessedZxid = 0;
+  /** Sum over znodes of path length + data length (DataTree.approximateDataSize). */
+  approximateDataSize = 0;
+  readonly extendedTypesEnabled: boolean;
+
+  constructor(opts: DataTreeOptions = {}) {
+    this.extendedTypesEnabled = opts.extendedTypesEnabled ?? false;
+    const root = new DataNode(EMPTY, -1, 0, 0, NO_OWNER);
+    // Apache keys the root as both "" and "/"; the node count it reports includes the alias.
+    this.nodes.set('', root);
+    this.nodes.set('/', root);
+    root.addChild('zookeeper');
+    const proc = new DataNode(EMPTY, -1, 0, 0, NO_OWNER);
+    this.nodes.set('/zookeeper', proc);
+    proc.addChild('quota');
+    this.nodes.set('/zookeeper/quota', new DataNode(EMPTY, -1, 0, 0, NO_OWNER));
+    proc.addChild('config');
+    const config = new DataNode(EMPTY, -1, 0, 0, NO_OWNER);
+    this.nodes.set('/zookeeper/config', config);
+    // addConfigNode sets READ_ACL_UNSAFE with version -1, which leaves aversion at -1.
+    config.acl = this.aclCache.convertAcls([{ perms: 1, id: { scheme: 'world', id: 'anyone' } }]);
+    config.aversion = -1;
+    for (const [path, n] of this.nodes) this.approximateDataSize += path.length + (n.data?.length ?? 0);
+  }
+
+  getNode(path: string): DataNode | undefined {
+    return this.nodes.get(path);
+  }
+
+  get nodeCount(): number {
+    return this.nodes.size;
+  }
+
+  aclOf(node: DataNode): ACL[] {
+    return this.aclCache.convertLong(node.acl);
+  }
+
+  ephemeralType(owner: bigint): Ephemeral {
+    return ephemeralTypeOf(owner, this.extendedTypesEnabled);
+  }
+
+  get ephemeralsCount(): number {
+    let n = 0;
+    for (const s of this.ephemerals.values()) n += s.size;
+    return n;
+  }
+
+  get watchCount(): number {
+    return this.dataWatches.size + this.childWatches.size;
+  }
+
+  // ---- reads (FinalRequestProcessor calls these; a watcher registers as part of the read)
+
+  getData(path: string, watcher: Watcher | null): DataNode {
+    const n = this.nodes.get(path);
+    if (n === undefined) throw new KeeperException(Code.NONODE, path);
+    if (watcher !== null) this.dataWatches.addWatch(path, watcher);
+    return n;
+  }
+
+  /** exists: a watch is set even when the node does not exist (it then waits for NodeCreated). */
+  statNode(path: string, watcher: Watcher | null): DataNode {
+    if (watcher !== null) this.dataWatches.addWatch(path, watcher);
+    const n = this.nodes.get(path);
+    if (n === undefined) throw new KeeperException(Code.NONODE, path);
+    return n;
+  }
+
+  getChildren(path: string, watcher: Watcher | null): DataNode {
+    const n = this.nodes.get(path);
+    if (n === undefined) throw new KeeperException(Code.NONODE, path);
+    if (watcher !== null) this.childWatches.addWatch(path, watcher);
+    return n;
+  }
+
+  /** Number of descendants of a path, not counting the path (getAllChildrenNumber). */
+  getAllChildrenNumber(path: string): number {
+    if (path === '/') return this.nodes.size - 2;
+    const prefix = path + '/';
+    let n = 0;
+    for (const p of this.nodes.keys()) if (p.startsWith(prefix)) n++;
+    return n;
+  }
+
+  addWatch(path: string, watcher: Watcher, mode: number): void {
+    const m = mode === 1 ? WatcherMode.PERSISTENT_RECURSIVE : WatcherMode.PERSISTENT;
+    this.dataWatches.addWatch(path, watcher, m);
+    if (m !== WatcherMode.PERSISTENT_RECURSIVE) this.childWatches.addWatch(path, watcher, m);
+  }
+
+  removeCnxn(watcher: Watcher): void {
+    this.dataWatches.removeWatcher(watcher);
+    this.childWatches.removeWatcher(watcher);
+  }
+
+  // ---- transactions
+
+  processTxn(hdr: TxnHeader, txn: TxnBody, isSubTxn = false): ProcessTxnResult {
+    const rc: ProcessTxnResult = {
+      clientId: hdr.clientId,
+      cxid: hdr.cxid,
+      zxid: hdr.zxid,
+      type: hdr.type,
+      err: 0,
+      path: null,
+      stat: null,
+      multiResult: null,
+    };
+    try {
+      switch (hdr.type) {
+        case OpCode.create:
+        case OpCode.create2: {
+          const t = txn as CreateTxn;
+          rc.path = t.path;
+          const n = this.createNode(t.path!, t.data, t.acl, t.ephemeral ? hdr.clientId : NO_OWNER, t.parentCVersion, hdr.zxid, hdr.time);
+          if (hdr.type === OpCode.create2) rc.stat = n.stat();
+          break;
+        }
+        case OpCode.createTTL: {
+          const t = txn as CreateTTLTxn;
+          rc.path = t.path;
+          rc.stat = this.createNode(t.path!, t.data, t.acl, ttlEphemeralOwner(t.ttl), t.parentCVersion, hdr.zxid, hdr.time).stat();
+          break;
+        }
+        case OpCode.createContainer: {
+          const t = txn as CreateContainerTxn;
+          rc.path = t.path;
+          rc.stat = this.createNode(t.path!, t.data, t.acl, CONTAINER_EPHEMERAL_OWNER, t.parentCVersion, hdr.zxid, hdr.time).stat();
+          break;
+        }
+        case OpCode.delete:
+        case OpCode.deleteContainer: {
+          const path = (txn as { path: string }).path;
+          rc.path = path;
+          this.deleteNode(path, hdr.zxid);
+          break;
+        }
+        case OpCode.reconfig:
+        case OpCode.setData: {
+          const t = txn as SetDataTxn;
+          rc.path = t.path;
+          rc.stat = this.setData(t.path!, t.data, t.version, hdr.zxid, hdr.time);
+          break;
+        }
+        case OpCode.setACL: {
+          const t = txn as SetACLTxn;
+          rc.path = t.path;
+          rc.stat = this.setACL(t.path!, t.acl ?? [], t.version);
+          break;
+        }
+        case OpCode.closeSession: {
+          const t = txn as CloseSessionTxn | null;
+          this.killSession(hdr.clientId, hdr.zxid, t?.paths2Delete ?? null);
+          break;
+        }
+        case OpCode.error:
+          rc.err = (txn as ErrorTxn).err;
+          break;
+        case OpCode.check:
+          rc.path = (txn as { path: string }).path;
+          break;
+        case OpCode.multi:
+          this.processMulti(hdr, txn as MultiTxnBody, rc);
+          break;
+        default:
+          break;
+      }
+    } catch (e) {
+      if (!(e instanceof KeeperException)) throw e;
+      // Replaying a log over a fuzzy snapshot meets creates/deletes that are already applied.
+      rc.err = e.code;
+    }
+    // A multi's sub-txns share the multi's zxid, so only the outer txn moves lastProcessedZxid.
+    if (!isSubTxn && hdr.zxid > this.lastProcessedZxid) this.lastProcessedZxid = hdr.zxid;
+    return rc;
+  }
+
+  private processMulti(hdr: TxnHeader, multi: MultiTxnBody, rc: ProcessTxnResult): void {
+    const results: ProcessTxnResult[] = [];
+    let failed = false;
+    for (const s of multi.txns) if (s.type === OpCode.error) failed = true;
+    let postFailed = false;
+    for (const s of multi.txns) {
+      let type = s.type;
+      let body = s.txn;
+      if (type === OpCode.error) {
+        postFailed = true;
+      } else if (failed) {
+        // Ops before the failing one report OK, ops after it RUNTIMEINCONSISTENCY; nothing is applied.
+        body = { err: postFailed ? Code.RUNTIMEINCONSISTENCY : Code.OK };
+        type = OpCode.error;
+      }
+      const sub = this.processTxn({ clientId: hdr.clientId, cxid: hdr.cxid, zxid: hdr.zxid, time: hdr.time, type }, body, true);
+      results.push(sub);
+      if (sub.err !== 0 && rc.err === 0) rc.err = sub.err;
+    }
+    rc.multiResult = results;
+  }
+
+  createNode(
+    path: string,
+    data: Buffer | null,
+    acl: ACL[] | null,
+    ephemeralOwner: bigint,
+    parentCVersion: number,
+    zxid: number,
+    time: number,
+  ): DataNode {
+    const slash = path.lastIndexOf('/');
+    const parentName = path.substring(0, slash);
+    const name = path.substring(slash + 1);
+    const parent = this.nodes.get(parentName);
+    if (parent === undefined) throw new KeeperException(Code.NONODE, path);
+    if (parent.children !== null && parent.children.has(name)) throw new KeeperException(Code.NODEEXISTS, path);
+    if (parentCVersion === -1) parentCVersion = parent.cversion + 1;
+    if (parentCVersion > parent.cversion) {
+      parent.cversion = parentCVersion;
+      parent.pzxid = zxid;
+    }
+    // The node keeps its own copy: `data` may be a view into a connection's receive buffer.
+    const own = data === null ? null : Buffer.from(data);
+    const child = new DataNode(own, this.aclCache.convertAcls(acl), zxid, time, ephemeralOwner);
+    parent.addChild(name);
+    this.nodes.set(path, child);
+    this.approximateDataSize += path.length + (own === null ? 0 : own.length);
+    switch (this.ephemeralType(ephemeralOwner)) {
+      case Ephemeral.CONTAINER:
+        this.containers.add(path);
+        break;
+      case Ephemeral.TTL:
+        this.ttls.add(path);
+        break;
+      case Ephemeral.NORMAL: {
+        let set = this.ephemerals.get(ephemeralOwner);
+        if (set === undefined) {
+          set = new Set();
+          this.ephemerals.set(ephemeralOwner, set);
+        }
+        set.add(path);
+        break;
+      }
+      default:
+        break;
+    }
+    this.dataWatches.triggerWatch(path, EventType.NodeCreated);
+    this.childWatches.triggerWatch(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged);
+    return child;
+  }
+
+  deleteNode(path: string, zxid: number): void {
+    const slash = path.lastIndexOf('/');
+    const parentName = path.substring(0, slash);
+    const name = path.substring(slash + 1);
+    const parent = this.nodes.get(parentName);
+    if (parent === undefined) throw new KeeperException(Code.NONODE, path);
+    parent.removeChild(name);
+    // Only move pzxid forward: a replayed delete must not undo a later create's pzxid.
+    if (zxid > parent.pzxid) parent.pzxid = zxid;
+    const node = this.nodes.get(path);
+    if (node === undefined) throw new KeeperException(Code.NONODE, path);
+    this.nodes.delete(path);
+    this.aclCache.removeUsage(node.acl);
+    this.approximateDataSize -= path.length + (node.data === null ? 0 : node.data.length);
+    const owner = node.ephemeralOwner;
+    switch (this.ephemeralType(owner)) {
+      case Ephemeral.CONTAINER:
+        this.containers.delete(path);
+        break;
+      case Ephemeral.TTL:
+        this.ttls.delete(path);
+        break;
+      case Ephemeral.NORMAL: {
+        const set = this.ephemerals.get(owner);
+        if (set !== undefined) {
+          set.delete(path);
+          // Apache keeps the (empty) entry until the session closes; getEphemerals is unaffected.
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    const processed = this.dataWatches.triggerWatch(path, EventType.NodeDeleted);
+    this.childWatches.triggerWatch(path, EventType.NodeDeleted, processed);
+    this.childWatches.triggerWatch(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged);
+  }
+
+  setData(path: string, data: Buffer | null, version: number, zxid: number, time: number): Stat {
+    const n = this.nodes.get(path);
+    if (n === undefined) throw new KeeperException(Code.NONODE, path);
+    const own = data === null ? null : Buffer.from(data);
+    this.approximateDataSize += (own === null ? 0 : own.length) - (n.data === null ? 0 : n.data.length);
+    n.data = own;
+    n.mtime = time;
+    n.mzxid = zxid;
+    n.version = version;
+    const stat = n.stat();
+    this.dataWatches.triggerWatch(path, EventType.NodeDataChanged);
+    return stat;
+  }
+
+  setACL(path: string, acl: ACL[], version: number): Stat {
+    const n = this.nodes.get(path);
+    if (n === undefined) throw new KeeperException(Code.NONODE, path);
+    this.aclCache.removeUsage(n.acl);
+    n.aversion = version;
+    n.acl = this.aclCache.convertAcls(acl);
+    return n.stat();
+  }
+
+  /** Removes a closed session's ephemerals: the paths its closeSession txn names, then any it still owns. */
+  killSession(sessionId: bigint, zxid: number, paths2Delete: (string | null)[] | null): void {
+    const owned = this.ephemerals.get(sessionId);
+    this.ephemerals.delete(sessionId);
+    if (paths2Delete !== null) {
+      for (const p of paths2Delete) {
+        if (p === null) continue;
+        owned?.delete(p);
+        this.deleteQuietly(p, zxid);
+      }
+    }
+    if (owned !== undefined) for (const p of [...owned]) this.deleteQuietly(p, zxid);
+  }
+
+  private deleteQuietly(path: string, zxid: number): void {
+    try {
+      this.deleteNode(path, zxid);
+    } catch (e) {
+      if (!(e instanceof KeeperException)) throw e;
+    }
+  }
+
+  ephemeralsOf(sessionId: bigint): Set<string> {
+    return this.ephemerals.get(sessionId) ?? new Set();
+  }
+}

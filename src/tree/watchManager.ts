@@ -1,0 +1,152 @@
+import { EventType } from '../protocol/enums';
+
+/** Who receives watch events: a client connection (ServerCnxn is Apache's Watcher). */
+export interface Watcher {
+  /** Delivers one event; `path` is the znode path the client sees. */
+  process(type: number, path: string): void;
+  /** The session the watcher belongs to, for 4lw reports. */
+  readonly sessionId: bigint;
+}
+
+export enum WatcherMode {
+  STANDARD = 0,
+  PERSISTENT = 1,
+  PERSISTENT_RECURSIVE = 2,
+}
+
+/**
+ * One table of watches (DataTree keeps one for data/exist watches, one for child watches), as Apache's
+ * WatchManager: path -> watchers, watcher -> paths, and each (watcher, path) pair's mode. One-shot watches
+ * are removed as they fire; persistent ones stay; recursive ones also fire for every descendant.
+ */
+export class WatchManager {
+  private readonly watchTable = new Map<string, Set<Watcher>>();
+  private readonly watch2Paths = new Map<Watcher, Map<string, WatcherMode>>();
+  private recursiveCount = 0;
+
+  addWatch(path: string, watcher: Watcher, mode: WatcherMode = WatcherMode.STANDARD): boolean {
+    let set = this.watchTable.get(path);
+    if (set === undefined) {
+      set = new Set();
+      this.watchTable.set(path, set);
+    }
+    set.add(watcher);
+    let paths = this.watch2Paths.get(watcher);
+    if (paths === undefined) {
+      paths = new Map();
+      this.watch2Paths.set(watcher, paths);
+    }
+    const prev = paths.get(path);
+    if (prev === WatcherMode.PERSISTENT_RECURSIVE) this.recursiveCount--;
+    if (mode === WatcherMode.PERSISTENT_RECURSIVE) this.recursiveCount++;
+    // Like 3.8, one mode per (watcher, path): the last one set wins.
+    paths.set(path, mode);
+    return prev === undefined;
+  }
+
+  removeWatcher(watcher: Watcher): void {
+    const paths = this.watch2Paths.get(watcher);
+    if (paths === undefined) return;
+    this.watch2Paths.delete(watcher);
+    for (const [p, mode] of paths) {
+      if (mode === WatcherMode.PERSISTENT_RECURSIVE) this.recursiveCount--;
+      const set = this.watchTable.get(p);
+      if (set !== undefined) {
+        set.delete(watcher);
+        if (set.size === 0) this.watchTable.delete(p);
+      }
+    }
+  }
+
+  /**
+   * Fires the watches an event at `path` triggers and returns the watchers that were notified, so that
+   * the caller can suppress a second event to the same watcher (Apache's WatcherOrBitSet).
+   */
+  triggerWatch(path: string, type: number, suppress?: Set<Watcher> | null): Set<Watcher> | null {
+    let fired: Set<Watcher> | null = null;
+    let localPath = path;
+    let atParent = false;
+    for (;;) {
+      const set = this.watchTable.get(localPath);
+      if (set !== undefined) {
+        for (const w of set) {
+          const mode = this.watch2Paths.get(w)?.get(localPath) ?? WatcherMode.STANDARD;
+          if (mode === WatcherMode.PERSISTENT_RECURSIVE) {
+            if (type !== EventType.NodeChildrenChanged) (fired ??= new Set()).add(w);
+          } else if (!atParent) {
+            (fired ??= new Set()).add(w);
+            if (mode === WatcherMode.STANDARD) {
+              set.delete(w);
+              this.watch2Paths.get(w)?.delete(localPath);
+            }
+          }
+        }
+        if (set.size === 0) this.watchTable.delete(localPath);
+      }
+      // Ancestors matter only to recursive watches.
+      if (this.recursiveCount === 0 || localPath === '/') break;
+      const slash = localPath.lastIndexOf('/');
+      localPath = slash === 0 ? '/' : localPath.substring(0, slash);
+      atParent = true;
+    }
+    if (fired === null) return null;
+    for (const w of fired) {
+      if (suppress != null && suppress.has(w)) continue;
+      w.process(type, path);
+    }
+    return fired;
+  }
+
+  /**
+   * WatchManager.containsWatcher exactly as 3.8 has it: true when any watch is set at the path itself,
+   * or when this watcher's mode at the path is recursive.
+   */
+  containsWatcher(path: string, watcher: Watcher): boolean {
+    if (this.watchTable.has(path)) return true;
+    return this.watch2Paths.get(watcher)?.get(path) === WatcherMode.PERSISTENT_RECURSIVE;
+  }
+
+  hasWatch(path: string, watcher: Watcher): boolean {
+    return this.watch2Paths.get(watcher)?.has(path) ?? false;
+  }
+
+  modeOf(path: string, watcher: Watcher): WatcherMode | undefined {
+    return this.watch2Paths.get(watcher)?.get(path);
+  }
+
+  removeWatch(path: string, watcher: Watcher): boolean {
+    const paths = this.watch2Paths.get(watcher);
+    if (paths === undefined) return false;
+    const mode = paths.get(path);
+    if (mode === undefined) return false;
+    paths.delete(path);
+    if (mode === WatcherMode.PERSISTENT_RECURSIVE) this.recursiveCount--;
+    const set = this.watchTable.get(path);
+    if (set === undefined || !set.delete(watcher)) return false;
+    if (set.size === 0) this.watchTable.delete(path);
+    return true;
+  }
+
+  /** Number of (watcher, path) pairs. */
+  get size(): number {
+    let n = 0;
+    for (const paths of this.watch2Paths.values()) n += paths.size;
+    return n;
+  }
+
+  get pathCount(): number {
+    return this.watchTable.size;
+  }
+
+  get watcherCount(): number {
+    return this.watch2Paths.size;
+  }
+
+  byPath(): Map<string, Set<Watcher>> {
+    return this.watchTable;
+  }
+
+  byWatcher(): Map<Watcher, Map<string, WatcherMode>> {
+    return this.watch2Paths;
+  }
+}
