@@ -7,6 +7,7 @@ import { Code, KeeperException } from '../protocol/errors';
 import { OpCode, Xid } from '../protocol/opCodes';
 import { DataNode, ProcessTxnResult } from '../tree/dataTree';
 import { Request } from './request';
+import { capacityFor, javaStringSetOrder } from '../util/javaHash';
 import { readMultiOps } from './requestRecords';
 import type { ServerCnxn } from './serverCnxn';
 import type { ZooKeeperServer } from './zooKeeperServer';
@@ -215,7 +216,8 @@ export class FinalRequestProcessor {
         case OpCode.getEphemerals: {
           const rec = R.PathRequest.read(readerFor(zks, request.body));
           const prefix = rec.path;
-          const all = zks.dataTree.ephemeralsOf(request.sessionId);
+          const owned = zks.dataTree.ephemeralsOf(request.sessionId);
+          const all = javaStringSetOrder(owned, capacityFor(owned.size));
           const out: string[] = [];
           const wantAll = prefix === null || prefix.trim() === '' || prefix.trim() === '/';
           for (const p of all) if (wantAll || p.startsWith(prefix!)) out.push(p);
@@ -357,7 +359,7 @@ export class FinalRequestProcessor {
 }
 
 function childList(n: DataNode): string[] {
-  return n.children === null ? [] : Array.from(n.children);
+  return n.childList();
 }
 
 /** How FinalRequestProcessor reports one sub-result of a multi. */

@@ -8,6 +8,7 @@ import { Ephemeral, isValidTtl } from '../tree/ephemeralType';
 import { invalidPathReason } from '../tree/pathUtils';
 import { SubTxn, TxnBody } from '../tree/txn';
 import { Request } from './request';
+import { capacityFor, javaStringSetOrder } from '../util/javaHash';
 import { readMultiOps } from './requestRecords';
 import type { ZooKeeperServer } from './zooKeeperServer';
 
@@ -382,7 +383,7 @@ export class PrepRequestProcessor {
       if (c.stat === null) es.delete(c.path);
       else if (c.stat.ephemeralOwner === request.sessionId) es.add(c.path);
     }
-    for (const p of es) {
+    for (const p of javaStringSetOrder(es, capacityFor(es.size))) {
       const parentPath = p.substring(0, p.lastIndexOf('/'));
       const parentRec = zks.outstandingChangesForPath.get(parentPath);
       if (parentRec !== undefined || zks.dataTree.getNode(parentPath) !== undefined) {
@@ -394,7 +395,8 @@ export class PrepRequestProcessor {
       this.addChangeRecord(new ChangeRecord(zxid, p, null, 0, null));
     }
     zks.sessionTracker.setSessionClosing(request.sessionId);
-    return { paths2Delete: [...es] };
+    // Apache lists the paths from a HashSet, and deletes (and fires watches) in that order.
+    return { paths2Delete: javaStringSetOrder(es, capacityFor(es.size)) };
   }
 
   // ---- multi

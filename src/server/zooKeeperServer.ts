@@ -11,6 +11,7 @@ import { SessionTracker } from '../session/sessionTracker';
 import { AuthRegistry } from '../tree/acl';
 import { DataTree, ProcessTxnResult } from '../tree/dataTree';
 import { Deque } from '../util/deque';
+import { javaHashOrder, javaIdHash } from '../util/javaHash';
 import { Logger, silentLogger } from '../util/logger';
 import { FinalRequestProcessor } from './finalRequestProcessor';
 import { ChangeRecord, PrepRequestProcessor } from './prepRequestProcessor';
@@ -277,6 +278,10 @@ export class ZooKeeperServer {
       for (const id of ids) {
         if (!cnxn.authInfo.some((a) => a.scheme === id.scheme && a.id === id.id)) cnxn.authInfo.push(id);
       }
+      // Apache keeps a connection's ids in a ConcurrentHashMap-backed set: whoAmI and `auth` ACL
+      // expansion see them in its bucket order.
+      const ordered = javaHashOrder(cnxn.authInfo, (a) => javaIdHash(a.scheme ?? '', a.id ?? ''), 16);
+      cnxn.authInfo.splice(0, cnxn.authInfo.length, ...ordered);
       this.log.info(`Session 0x${cnxn.sessionId.toString(16)}: auth success for scheme ${scheme} and address ${cnxn.remoteAddress}`);
       cnxn.sendResponse(xid, 0, Code.OK, null);
     } else {

@@ -6,6 +6,7 @@ import { AclCache } from './aclCache';
 import { CONTAINER_EPHEMERAL_OWNER, Ephemeral, ephemeralTypeOf, ttlEphemeralOwner } from './ephemeralType';
 import { MultiTxnBody, TxnBody } from './txn';
 import { Watcher, WatcherMode, WatchManager } from './watchManager';
+import { javaStringSetOrder } from '../util/javaHash';
 
 const NO_OWNER = 0n;
 const EMPTY = Buffer.alloc(0);
@@ -23,8 +24,10 @@ export class DataNode {
   aversion: number;
   ephemeralOwner: bigint;
   pzxid: number;
-  /** Child names; null until the first child, since most znodes are leaves. */
+  /** Child names in insertion order; null until the first child, since most znodes are leaves. */
   children: Set<string> | null = null;
+  /** The table size Apache's HashSet of these children has grown to (it starts at 8, never shrinks). */
+  childCapacity = 0;
 
   constructor(data: Buffer | null, acl: number, zxid: number, time: number, ephemeralOwner: bigint) {
     this.data = data;
@@ -45,25 +48,42 @@ export class DataNode {
   }
 
   addChild(name: string): void {
-    (this.children ??= new Set()).add(name);
+    if (this.children === null) {
+      this.children = new Set();
+      this.childCapacity = 8;
+    }
+    this.children.add(name);
+    if (this.children.size > this.childCapacity * 0.75) this.childCapacity *= 2;
+  }
+
+  /** Child names in the order Apache lists them (its HashSet's iteration order). */
+  childList(): string[] {
+    if (this.children === null) return [];
+    return javaStringSetOrder(this.children, this.childCapacity);
   }
 
   removeChild(name: string): void {
     this.children?.delete(name);
   }
 
+  /**
+   * The Stat a client sees (DataNode.copyStat): the stored cversion counts creates only, so the client
+   * value is creates + deletes = 2 * cversion - numChildren; only plain ephemerals show their owner.
+   */
   stat(): Stat {
+    const numChildren = this.numChildren;
+    const owner = this.ephemeralOwner;
     return {
       czxid: this.czxid,
       mzxid: this.mzxid,
       ctime: this.ctime,
       mtime: this.mtime,
       version: this.version,
-      cversion: this.cversion,
+      cversion: this.cversion * 2 - numChildren,
       aversion: this.aversion,
-      ephemeralOwner: this.ephemeralOwner,
+      ephemeralOwner: owner === 0n || owner === CONTAINER_EPHEMERAL_OWNER || (owner >> 56n) === -1n ? 0n : owner,
       dataLength: this.data === null ? 0 : this.data.length,
-      numChildren: this.numChildren,
+      numChildren,
       pzxid: this.pzxid,
     };
   }
