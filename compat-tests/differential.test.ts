@@ -250,6 +250,74 @@ const scenarios: [string, (w: World) => Promise<void>][] = [
       await w.session('A4', { sessionId, passwd });
     },
   ],
+  [
+    'persistent and recursive watches (addWatch) fire without being re-armed',
+    async (w) => {
+      const A = await w.session('A');
+      const B = await w.session('B');
+      await A.run(ops.create('/pw', 'v'));
+      await B.run(ops.addWatch('/pw', 0));
+      await B.run(ops.addWatch('/pw', 1));
+      await B.run(ops.addWatch('/pw/deep', 1));
+      await A.run(ops.setData('/pw', 'v1'));
+      await A.run(ops.setData('/pw', 'v2'));
+      await A.run(ops.create('/pw/a', 'x'));
+      await A.run(ops.create('/pw/a/b', 'y'));
+      await A.run(ops.setData('/pw/a/b', 'z'));
+      await A.run(ops.create('/pw/deep', ''));
+      await A.run(ops.create('/pw/deep/er', ''));
+      await w.settle();
+      await B.run(ops.checkWatches('/pw', 1));
+      await B.run(ops.checkWatches('/pw', 2));
+      await B.run(ops.checkWatches('/pw/a', 2));
+      await B.run(ops.checkWatches('/pw/none', 3));
+      await B.run(ops.removeWatches('/pw', 1));
+      await B.run(ops.removeWatches('/pw', 1));
+      await B.run(ops.removeWatches('/pw/deep', 3));
+      await A.run(ops.create('/pw/c', ''));
+      await A.run(ops.delete('/pw/a/b'));
+      await w.settle();
+      await B.run(ops.removeWatches('/pw', 3));
+      await B.run(ops.removeWatches('/pw', 3));
+      await B.run(ops.removeWatches('/pw', 7));
+      await B.run(ops.addWatch('/nowhere', 0));
+      await A.run(ops.create('/nowhere', ''));
+      await A.run(ops.delete('/nowhere'));
+      await w.settle();
+      await B.run(ops.getData('/pw', true));
+      await B.run(ops.addWatch('/pw', 0));
+      await A.run(ops.setData('/pw', 'v3'));
+      await A.run(ops.setData('/pw', 'v4'));
+      await w.settle();
+      for (const p of ['/pw/deep/er', '/pw/deep', '/pw/c', '/pw/a', '/pw']) await A.run(ops.delete(p));
+    },
+  ],
+  [
+    'setWatches on reconnect: changes since relativeZxid fire at once, the rest are re-armed',
+    async (w) => {
+      const A = await w.session('A');
+      const B = await w.session('B');
+      const base = (await A.run(ops.create('/sw', 'v'))).zxid!;
+      await A.run(ops.create('/sw/kid', 'k'));
+      await A.run(ops.create('/sw/gone', 'g'));
+      await A.run(ops.delete('/sw/gone'));
+      await A.run(ops.create('/sw/new', 'n'));
+      await A.run(ops.create('/sw/still', 's'));
+      await B.run(ops.setWatches(base, ['/sw', '/sw/gone', '/sw/still'], ['/sw/new', '/sw/absent'], ['/sw', '/sw/kid', '/sw/gone']));
+      await w.settle();
+      await A.run(ops.setData('/sw/still', 's2'));
+      await A.run(ops.create('/sw/absent', 'a'));
+      await A.run(ops.create('/sw/kid/x', ''));
+      await w.settle();
+      const C = await w.session('C');
+      await C.run(ops.setWatches2(base + 100, ['/sw'], [], [], ['/sw/kid'], ['/sw/new']));
+      await A.run(ops.setData('/sw/kid', 'k2'));
+      await A.run(ops.create('/sw/new/deeper', ''));
+      await A.run(ops.setData('/sw', 'v2'));
+      await w.settle();
+      for (const p of ['/sw/new/deeper', '/sw/kid/x', '/sw/kid', '/sw/new', '/sw/still', '/sw/absent', '/sw']) await A.run(ops.delete(p));
+    },
+  ],
 ];
 
 describe('Apache ZooKeeper 3.8 and zkts give identical wire results', () => {

@@ -205,8 +205,9 @@ export class DataTree {
 
   addWatch(path: string, watcher: Watcher, mode: number): void {
     const m = mode === 1 ? WatcherMode.PERSISTENT_RECURSIVE : WatcherMode.PERSISTENT;
+    // 3.8 registers both kinds in both tables; a recursive child watch never fires NodeChildrenChanged.
     this.dataWatches.addWatch(path, watcher, m);
-    if (m !== WatcherMode.PERSISTENT_RECURSIVE) this.childWatches.addWatch(path, watcher, m);
+    this.childWatches.addWatch(path, watcher, m);
   }
 
   removeCnxn(watcher: Watcher): void {
