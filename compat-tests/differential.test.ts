@@ -224,6 +224,16 @@ const scenarios: [string, (w: World) => Promise<void>][] = [
       await A.run(ops.sync('/nope'));
       await A.run(ops.whoAmI());
       await A.run(ops.check('/o', 5));
+      await A.run(ops.raw(OpCode.reconfig, Buffer.from('ffffffffffffffffffffffffffffffffffffffffffffffff', 'hex'), 'reconfig'));
+      await A.run(ops.raw(OpCode.reconfig, Buffer.from('ff', 'hex'), 'reconfig-garbage'));
+      await A.run(ops.getData('/zookeeper/config'));
+      await A.run(ops.getData('/zookeeper/quota'));
+      await A.run(ops.raw(OpCode.getData, Buffer.from('00000010', 'hex'), 'getData-truncated'));
+      await A.run(ops.raw(OpCode.create, Buffer.from('00000002', 'hex'), 'create-truncated'));
+      await A.run(ops.exists('/o'));
+      await A.run(ops.raw(OpCode.sasl, Buffer.from('00000000', 'hex'), 'sasl'));
+      await A.run(ops.exists('/o'));
+      await A.run(ops.delete('/o'));
       await A.run(ops.auth('nosuchscheme', 'x'));
     },
   ],

@@ -121,10 +121,16 @@ export class PrepRequestProcessor {
           request.txn = this.pRequest2Txn(request.type, zxid, request, rec);
           break;
         }
-        case OpCode.reconfig: {
+        case OpCode.deleteContainer: {
           const zxid = zks.nextZxid();
           this.setHeader(request, zxid, request.type);
+          request.txn = this.prepDeleteContainer(request.body.toString('utf8'), zxid);
+          break;
+        }
+        case OpCode.reconfig: {
+          // Decoded before a zxid is taken: an undecodable reconfig is no txn at all.
           R.ReconfigRequest.read(readerFor(zks, request.body));
+          this.setHeader(request, zks.nextZxid(), request.type);
           throw new KeeperException(Code.RECONFIGDISABLED);
         }
         case OpCode.multi:
@@ -374,6 +380,21 @@ export class PrepRequestProcessor {
     this.addChangeRecord(new ChangeRecord(zxid, path, stat, 0, acl));
     request.txn = txn;
     return txn;
+  }
+
+  /** ContainerManager's delete: refused if the node gained children or is a plain ephemeral. */
+  private prepDeleteContainer(path: string, zxid: number): TxnBody {
+    const parentPath = this.getParentPathAndValidate(path);
+    let node = this.getRecordForPath(path);
+    if (node.childCount > 0) throw new KeeperException(Code.NOTEMPTY, path);
+    if (this.zks.dataTree.ephemeralType(node.stat!.ephemeralOwner) === Ephemeral.NORMAL) throw new KeeperException(Code.BADVERSION, path);
+    const parent = this.getRecordForPath(parentPath).duplicate(zxid);
+    parent.childCount--;
+    parent.stat!.pzxid = zxid;
+    this.addChangeRecord(parent);
+    node = new ChangeRecord(zxid, path, null, -1, null);
+    this.addChangeRecord(node);
+    return { path };
   }
 
   private prepCloseSession(request: Request, zxid: number): TxnBody {

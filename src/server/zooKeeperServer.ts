@@ -16,6 +16,7 @@ import { Logger, silentLogger } from '../util/logger';
 import { FinalRequestProcessor } from './finalRequestProcessor';
 import { ChangeRecord, PrepRequestProcessor } from './prepRequestProcessor';
 import { Request } from './request';
+import { ContainerManager } from './containerManager';
 import { ServerCnxn } from './serverCnxn';
 import { InMemoryTxnLog, SyncRequestProcessor, TxnLogSink } from './syncRequestProcessor';
 import { FOUR_LETTER_CODES, runFourLetterWord } from '../admin/fourLetterWords';
@@ -76,6 +77,7 @@ export class ZooKeeperServer {
   private readonly sessionCnxns = new Map<bigint, ServerCnxn>();
   private hzxid = 0;
   private readonly firstProcessor: PrepRequestProcessor;
+  readonly containerManager: ContainerManager;
   private readonly syncProcessor: SyncRequestProcessor;
   private server: net.Server | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
@@ -97,6 +99,12 @@ export class ZooKeeperServer {
     const final = new FinalRequestProcessor(this);
     this.syncProcessor = new SyncRequestProcessor(opts.txnLog ?? new InMemoryTxnLog(), final, (err) => this.fatal(err));
     this.firstProcessor = new PrepRequestProcessor(this, this.syncProcessor);
+    const sys = config.sysProps;
+    this.containerManager = new ContainerManager(this, {
+      checkIntervalMs: config.containerCheckIntervalMs,
+      maxPerMinute: Number(sys.get('znode.container.maxPerMinute') ?? 10000),
+      maxNeverUsedIntervalMs: Number(sys.get('znode.container.maxNeverUsedIntervalMs') ?? 0),
+    });
   }
 
   // ---- lifecycle
@@ -116,6 +124,7 @@ export class ZooKeeperServer {
     });
     server.on('error', (e) => this.log.error(`client port error: ${e.message}`));
     this.scheduleExpiry();
+    this.containerManager.start();
     const addr = server.address() as net.AddressInfo;
     return addr.port;
   }
@@ -131,6 +140,7 @@ export class ZooKeeperServer {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.containerManager.stop();
     if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
     this.expiryTimer = null;
     for (const c of [...this.cnxns]) c.close('server shutdown');
@@ -263,8 +273,8 @@ export class ZooKeeperServer {
     }
     if (type === OpCode.sasl) {
       cnxn.outstanding--;
-      // No SASL mechanism is configured: Apache answers with an error and the client carries on.
-      cnxn.sendResponse(xid, 0, Code.AUTHFAILED, null);
+      // No SASL mechanism is configured: 3.8 answers OK with a null token and the session carries on.
+      cnxn.sendResponse(xid, 0, Code.OK, { type: R.SetSASLResponse, value: { token: null } });
       return;
     }
     this.submitRequest(new Request(cnxn, cnxn.sessionId, xid, type, body, cnxn.authInfo, LOCAL_OWNER, Date.now()));
