@@ -1,0 +1,108 @@
+/**
+ * Differential tests with extended types on (TTL nodes) and a fast container sweep: containers,
+ * TTL nodes, and the deletes the server issues on its own.
+ */
+import { RunningServer, startOracle, startZkts } from './lib/servers';
+import { World, ops, runScenario } from './lib/wire';
+
+let apache: RunningServer;
+let zkts: RunningServer;
+const props = { 'zookeeper.extendedTypesEnabled': 'true', 'znode.container.checkIntervalMs': '100' };
+
+beforeAll(async () => {
+  [apache, zkts] = await Promise.all([
+    startOracle({ jvmFlags: Object.entries(props).map(([k, v]) => `-D${k}=${v}`) }),
+    startZkts({ sysProps: props }),
+  ]);
+}, 120000);
+
+afterAll(async () => {
+  await Promise.all([apache?.stop(), zkts?.stop()]);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The last reply's error code for an op on a path, to keep these scenarios from passing vacuously. */
+function lastErr(t: unknown, op: string, path: string): number | undefined {
+  const steps = (t as { steps: { op: string; args?: { path?: string }; err?: number }[] }).steps;
+  return steps.filter((s) => s.op === op && s.args?.path === path).pop()?.err;
+}
+
+const expectations: Record<string, [string, string, number][]> = {
+  'containers are deleted once they had children and are empty again': [
+    ['exists', '/c1', -101],
+    ['exists', '/c2', 0],
+    // create/create2 with the container flag make a plain znode in 3.8: only createContainer makes one.
+    ['exists', '/c3', 0],
+    ['exists', '/c4', 0],
+    ['exists', '/c5', -101],
+  ],
+  'TTL nodes: creation rules, Stat, and expiry when unmodified and childless': [
+    ['exists', '/t1', -101],
+    ['exists', '/long', 0],
+  ],
+};
+
+const scenarios: [string, (w: World) => Promise<void>][] = [
+  [
+    'containers are deleted once they had children and are empty again',
+    async (w) => {
+      const A = await w.session('A');
+      const B = await w.session('B');
+      await A.run(ops.createContainer('/c1'));
+      await A.run(ops.createContainer('/c2'));
+      await A.run(ops.create2('/c3', '', 4));
+      await A.run(ops.create('/c4', '', 4));
+      await A.run(ops.getData('/c1'));
+      await A.run(ops.create('/c1/kid', 'x'));
+      await A.run(ops.create('/c3/kid', 'x'));
+      await A.run(ops.createContainer('/c1/kid/deeper'));
+      await A.run(ops.multi([ops.createContainer('/c5'), ops.create('/c5/k', '')]));
+      await B.run(ops.exists('/c1', true));
+      await B.run(ops.getChildren('/', true));
+      await A.run(ops.delete('/c1/kid/deeper'));
+      await A.run(ops.delete('/c1/kid'));
+      await A.run(ops.delete('/c3/kid'));
+      await A.run(ops.delete('/c5/k'));
+      await sleep(800);
+      await w.settle();
+      for (const p of ['/c1', '/c2', '/c3', '/c4', '/c5']) await A.run(ops.exists(p));
+      await A.run(ops.delete('/c2'));
+      await A.run(ops.delete('/c4'));
+      await A.run(ops.delete('/c3'));
+    },
+  ],
+  [
+    'TTL nodes: creation rules, Stat, and expiry when unmodified and childless',
+    async (w) => {
+      const A = await w.session('A');
+      await A.run(ops.createTTL('/t1', 'x', 5, 300));
+      await A.run(ops.createTTL('/t2', 'x', 6, 300));
+      await A.run(ops.createTTL('/t3', 'x', 5, 0));
+      await A.run(ops.createTTL('/t3', 'x', 5, -5));
+      await A.run(ops.createTTL('/t3', 'x', 5, 0x10000000000));
+      await A.run(ops.createTTL('/t3', 'x', 0, 300));
+      await A.run(ops.createTTL('/t3', 'x', 1, 300));
+      await A.run(ops.createTTL('/long', 'x', 5, 3600000));
+      await A.run(ops.create('/long/kid', ''));
+      await A.run(ops.create('/t4', 'x', 5));
+      await A.run(ops.getData('/t1'));
+      await A.run(ops.getChildren2('/'));
+      await sleep(1000);
+      for (const p of ['/t1', '/t20000000001', '/long']) await A.run(ops.exists(p));
+      await A.run(ops.delete('/long/kid'));
+      await A.run(ops.delete('/long'));
+      await A.run(ops.getChildren('/'));
+    },
+  ],
+];
+
+describe('extended types: Apache ZooKeeper 3.8 and zkts agree', () => {
+  for (const [name, scenario] of scenarios) {
+    test(name, async () => {
+      const [expected, actual] = await Promise.all([runScenario(apache.port, scenario), runScenario(zkts.port, scenario)]);
+      expect(actual).toEqual(expected);
+      for (const [op, path, err] of expectations[name] ?? []) expect([op, path, lastErr(expected, op, path)]).toEqual([op, path, err]);
+    });
+  }
+});
