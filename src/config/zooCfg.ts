@@ -56,6 +56,18 @@ export interface ServerConfig {
   containerCheckIntervalMs: number;
   globalOutstandingLimit: number;
   serverId: number;
+  /** zookeeper.snapCount: txns between snapshots (each server randomizes the point in the second half). */
+  snapCount: number;
+  /** zookeeper.preAllocSize, in KB: the txn log grows in blocks this large. */
+  preAllocSizeKb: number;
+  /** zookeeper.forceSync: fsync the log before acknowledging writes. */
+  forceSync: boolean;
+  /** autopurge.snapRetainCount (at least 3). */
+  snapRetainCount: number;
+  /** autopurge.purgeInterval in hours; 0 turns purging off. */
+  purgeIntervalHours: number;
+  /** Keep data on disk (txn log + snapshots) in dataDir; false only for in-memory test servers. */
+  persistence: boolean;
   /** Everything given as a Java system property: -D arguments and the zookeeper.<key> of unknown keys. */
   sysProps: Map<string, string>;
   /** Keys Apache accepts that zkts reads but does not act on yet. */
@@ -76,8 +88,6 @@ const ACCEPTED_KEYS = new Set([
   'secureClientPortAddress',
   'observerMasterPort',
   'dynamicConfigFile',
-  'autopurge.snapRetainCount',
-  'autopurge.purgeInterval',
   'snapCount',
   'snapSizeLimitInKb',
   'txnLogSizeLimitInKb',
@@ -168,6 +178,12 @@ export function buildConfig(props: PropertyLine[] | Record<string, string>, file
     containerCheckIntervalMs: 60000,
     globalOutstandingLimit: 1000,
     serverId: 0,
+    snapCount: 100000,
+    preAllocSizeKb: 65536,
+    forceSync: true,
+    snapRetainCount: 3,
+    purgeIntervalHours: 0,
+    persistence: true,
     sysProps,
     ignoredKeys: [],
   };
@@ -217,6 +233,12 @@ export function buildConfig(props: PropertyLine[] | Record<string, string>, file
       case 'globalOutstandingLimit':
         cfg.globalOutstandingLimit = parseIntStrict(key, value, where(l));
         break;
+      case 'autopurge.snapRetainCount':
+        cfg.snapRetainCount = Math.max(3, parseIntStrict(key, value, where(l)));
+        break;
+      case 'autopurge.purgeInterval':
+        cfg.purgeIntervalHours = parseIntStrict(key, value, where(l));
+        break;
       case 'jute.maxbuffer':
         sysProps.set('jute.maxbuffer', value);
         break;
@@ -254,6 +276,15 @@ export function buildConfig(props: PropertyLine[] | Record<string, string>, file
   if (ext !== undefined) cfg.extendedTypesEnabled = ext.trim().toLowerCase() === 'true';
   const cci = sysProps.get('znode.container.checkIntervalMs');
   if (cci !== undefined) cfg.containerCheckIntervalMs = parseIntStrict('znode.container.checkIntervalMs', cci, 'system property');
+  const snapCount = sysProps.get('zookeeper.snapCount');
+  if (snapCount !== undefined) {
+    cfg.snapCount = parseIntStrict('snapCount', snapCount, 'system property zookeeper.snapCount');
+    if (cfg.snapCount < 2) throw new ConfigError(`Invalid value for snapCount: ${snapCount} must be at least 2`);
+  }
+  const pas = sysProps.get('zookeeper.preAllocSize');
+  if (pas !== undefined) cfg.preAllocSizeKb = parseIntStrict('preAllocSize', pas, 'system property zookeeper.preAllocSize');
+  const fsyncProp = sysProps.get('zookeeper.forceSync');
+  if (fsyncProp !== undefined) cfg.forceSync = fsyncProp.trim().toLowerCase() !== 'no';
   const gol = sysProps.get('zookeeper.globalOutstandingLimit');
   if (gol !== undefined) cfg.globalOutstandingLimit = parseIntStrict('globalOutstandingLimit', gol, 'system property');
   return cfg;

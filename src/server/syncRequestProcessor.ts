@@ -33,14 +33,23 @@ export class SyncRequestProcessor {
   private scheduled = false;
 
   constructor(
-    private readonly log: TxnLogSink,
+    private log: TxnLogSink,
     private readonly next: { processRequest(r: Request): void },
     private readonly onFatal: (err: Error) => void,
+    /** Called after each append: the place to roll the log and start a snapshot. */
+    private readonly afterAppend: () => void = () => undefined,
   ) {}
+
+  setLog(log: TxnLogSink): void {
+    this.log = log;
+  }
 
   processRequest(request: Request): void {
     const isTxn = request.hdr !== null;
-    if (isTxn) this.log.append(request.hdr!, request.txn);
+    if (isTxn) {
+      this.log.append(request.hdr!, request.txn);
+      this.afterAppend();
+    }
     if (this.log.synchronous && this.toFlush.length === 0) {
       this.next.processRequest(request);
       return;
@@ -78,6 +87,11 @@ export class SyncRequestProcessor {
       while (this.toFlush.length > 0 && this.toFlush.first().hdr === null) this.next.processRequest(this.toFlush.shift()!);
       if (this.toFlush.length > 0) this.schedule();
     });
+  }
+
+  /** Resolves once every request handed in so far has gone through. */
+  async drain(): Promise<void> {
+    while (this.toFlush.length > 0 || this.flushing || this.scheduled) await new Promise((r) => setTimeout(r, 1));
   }
 
   get queued(): number {

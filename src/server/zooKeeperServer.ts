@@ -17,6 +17,8 @@ import { FinalRequestProcessor } from './finalRequestProcessor';
 import { ChangeRecord, PrepRequestProcessor } from './prepRequestProcessor';
 import { Request } from './request';
 import { ContainerManager } from './containerManager';
+import { FileTxnSnapLog } from '../persistence/fileTxnSnapLog';
+import { FileTxnLog } from '../persistence/txnLog';
 import { ServerCnxn } from './serverCnxn';
 import { InMemoryTxnLog, SyncRequestProcessor, TxnLogSink } from './syncRequestProcessor';
 import { FOUR_LETTER_CODES, runFourLetterWord } from '../admin/fourLetterWords';
@@ -54,6 +56,7 @@ export class ServerStats {
 
 export interface ServerOptions {
   log?: Logger;
+  /** A txn log to use instead of the one in dataLogDir (tests); no recovery or snapshots then. */
   txnLog?: TxnLogSink;
   /** Wall clock for txn times (ms); replaceable in simulation. */
   now?: () => number;
@@ -86,6 +89,15 @@ export class ZooKeeperServer {
   private running = false;
   outstandingRequests = 0;
   readonly serverId: number;
+  /** Sessions and their timeouts as the txns applied so far define them (what snapshots store). */
+  readonly sessionsWithTimeouts = new Map<bigint, number>();
+  readonly snapLog: FileTxnSnapLog | null = null;
+  private fileLog: FileTxnLog | null = null;
+  private snapInProgress: Promise<void> | null = null;
+  private randRoll = 0;
+  private purgeTimer: NodeJS.Timeout | null = null;
+  /** Duration of the last fsync, ms (metrics). */
+  lastFsyncMs = 0;
 
   constructor(config: ServerConfig, opts: ServerOptions = {}) {
     this.config = config;
@@ -93,11 +105,15 @@ export class ZooKeeperServer {
     this.now = opts.now ?? Date.now;
     this.serverId = config.serverId;
     this.dataTree = new DataTree({ extendedTypesEnabled: config.extendedTypesEnabled });
-    this.sessionTracker = new SessionTracker(config.serverId, config.tickTime, Date.now());
+    // A standalone server makes session ids with server id 1 (ZooKeeperServer.createSessionTrackerServerId).
+    this.sessionTracker = new SessionTracker(config.serverId === 0 ? 1 : config.serverId, config.tickTime, Date.now());
     const superDigest = config.sysProps.get('zookeeper.DigestAuthenticationProvider.superDigest');
     if (superDigest !== undefined) this.auth.superDigest = superDigest;
     const final = new FinalRequestProcessor(this);
-    this.syncProcessor = new SyncRequestProcessor(opts.txnLog ?? new InMemoryTxnLog(), final, (err) => this.fatal(err));
+    this.syncProcessor = new SyncRequestProcessor(opts.txnLog ?? new InMemoryTxnLog(), final, (err) => this.fatal(err), () => this.maybeSnapshot());
+    if (opts.txnLog === undefined && config.persistence && config.dataDir !== '') {
+      this.snapLog = new FileTxnSnapLog(config.dataDir, config.dataLogDir, this.log);
+    }
     this.firstProcessor = new PrepRequestProcessor(this, this.syncProcessor);
     const sys = config.sysProps;
     this.containerManager = new ContainerManager(this, {
@@ -111,6 +127,7 @@ export class ZooKeeperServer {
 
   /** Listens on the configured client port (0 picks a free one) and starts expiring sessions. */
   async start(): Promise<number> {
+    await this.loadData();
     this.running = true;
     this.hzxid = this.dataTree.lastProcessedZxid;
     const server = net.createServer((socket) => this.accept(socket));
@@ -141,12 +158,95 @@ export class ZooKeeperServer {
   async stop(): Promise<void> {
     this.running = false;
     this.containerManager.stop();
+    if (this.purgeTimer !== null) clearInterval(this.purgeTimer);
+    this.purgeTimer = null;
     if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
     this.expiryTimer = null;
     for (const c of [...this.cnxns]) c.close('server shutdown');
     const server = this.server;
     this.server = null;
     if (server !== null) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.syncProcessor.drain();
+    if (this.snapInProgress !== null) await this.snapInProgress.catch(() => undefined);
+    await this.fileLog?.close();
+  }
+
+  // ---- persistence (ZooKeeperServer.loadData, SyncRequestProcessor's snapshot trigger)
+
+  /** Restores the tree and sessions from dataDir, then writes a clean snapshot, as Apache does at start. */
+  private async loadData(): Promise<void> {
+    const snapLog = this.snapLog;
+    if (snapLog === null) return;
+    const t0 = performance.now();
+    const r = snapLog.restore(this.dataTree, this.config.juteMaxBuffer);
+    const now = this.monotonic();
+    for (const [id, timeout] of r.sessions) {
+      this.sessionsWithTimeouts.set(id, timeout);
+      this.sessionTracker.addSession(id, timeout, now);
+    }
+    // Ephemerals of sessions the log says are gone (a crash between their close and a snapshot).
+    for (const owner of [...this.dataTree.ephemerals.keys()]) {
+      if (!r.sessions.has(owner)) this.dataTree.killSession(owner, this.dataTree.lastProcessedZxid, null);
+    }
+    this.sessionTracker.bumpNextSessionId(r.sessions.keys());
+    this.fileLog = snapLog.openLog({
+      preAllocSize: this.config.preAllocSizeKb * 1024,
+      forceSync: this.config.forceSync,
+      onFsync: (ms) => {
+        this.lastFsyncMs = ms;
+        if (ms > 1000) this.log.warn(`fsync-ing the write ahead log took ${Math.round(ms)}ms which will adversely effect operation latency`);
+      },
+    });
+    this.syncProcessor.setLog(this.fileLog);
+    this.randRoll = Math.floor(Math.random() * (this.config.snapCount / 2));
+    await snapLog.snapshot(this.snapshotSource(), this.config.forceSync);
+    if (r.snapshot !== null || r.txnsReplayed > 0) {
+      this.log.info(`Loaded data in ${Math.round(performance.now() - t0)} ms: zxid 0x${r.zxid.toString(16)}, ${this.dataTree.nodeCount} nodes, ${r.sessions.size} sessions`);
+    }
+    if (this.config.purgeIntervalHours > 0) {
+      this.purgeTimer = setInterval(() => this.purge(), this.config.purgeIntervalHours * 3600 * 1000);
+      this.purgeTimer.unref();
+    }
+  }
+
+  private snapshotSource() {
+    return { tree: this.dataTree, sessions: new Map(this.sessionsWithTimeouts), zxid: this.dataTree.lastProcessedZxid };
+  }
+
+  private maybeSnapshot(): void {
+    const log = this.fileLog;
+    if (log === null || this.snapInProgress !== null) return;
+    if (log.txnsSinceRoll <= this.config.snapCount / 2 + this.randRoll) return;
+    this.randRoll = Math.floor(Math.random() * (this.config.snapCount / 2));
+    log.rollLog();
+    this.snapInProgress = this.takeSnapshot().then(
+      () => {
+        this.snapInProgress = null;
+      },
+      () => {
+        this.snapInProgress = null;
+      },
+    );
+  }
+
+  /** Writes a (fuzzy) snapshot of the tree as applied so far; serving goes on meanwhile. */
+  async takeSnapshot(): Promise<string | null> {
+    if (this.snapLog === null) return null;
+    const t0 = performance.now();
+    try {
+      const file = await this.snapLog.snapshot(this.snapshotSource(), this.config.forceSync);
+      this.log.info(`Snapshot ${file} taken in ${Math.round(performance.now() - t0)} ms`);
+      return file;
+    } catch (e) {
+      this.log.error(`Snapshot failed: ${(e as Error).message}`);
+      return null;
+    }
+  }
+
+  purge(): void {
+    if (this.snapLog === null) return;
+    const removed = this.snapLog.purge(this.config.snapRetainCount);
+    if (removed.length > 0) this.log.info(`Purged ${removed.length} old snapshot and log files`);
   }
 
   private fatal(err: Error): void {
@@ -336,6 +436,8 @@ export class ZooKeeperServer {
     const hdr = request.hdr;
     if (request.type === OpCode.closeSession) this.sessionTracker.removeSession(request.sessionId);
     if (hdr === null) return null;
+    if (hdr.type === OpCode.createSession) this.sessionsWithTimeouts.set(hdr.clientId, (request.txn as { timeOut: number }).timeOut);
+    else if (hdr.type === OpCode.closeSession) this.sessionsWithTimeouts.delete(hdr.clientId);
     const rc = this.dataTree.processTxn(hdr, request.txn);
     const zxid = hdr.zxid;
     const oc = this.outstandingChanges;

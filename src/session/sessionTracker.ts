@@ -41,6 +41,11 @@ export class SessionTracker {
     return sid;
   }
 
+  /** After a restore: new ids must not collide with sessions that came back from disk. */
+  bumpNextSessionId(existing: Iterable<bigint>): void {
+    for (const id of existing) if (id >= this.nextSessionId && id >> 56n === this.nextSessionId >> 56n) this.nextSessionId = BigInt.asIntN(64, id + 1n);
+  }
+
   private roundToNextInterval(time: number): number {
     return (Math.floor(time / this.tickTime) + 1) * this.tickTime;
   }

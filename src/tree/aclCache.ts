@@ -69,6 +69,16 @@ export class AclCache {
     if (e !== undefined) e.refs++;
   }
 
+  has(id: number): boolean {
+    return id === OPEN_UNSAFE_ACL_ID || this.byId.has(id);
+  }
+
+  clear(): void {
+    this.byId.clear();
+    this.byKey.clear();
+    this.nextId = 0;
+  }
+
   get size(): number {
     return this.byId.size;
   }

@@ -1,4 +1,4 @@
-import { ACL, CloseSessionTxn, CreateContainerTxn, CreateTTLTxn, CreateTxn, ErrorTxn, SetACLTxn, SetDataTxn, Stat, TxnHeader } from '../jute/records';
+import { ACL, StatPersisted, CloseSessionTxn, CreateContainerTxn, CreateTTLTxn, CreateTxn, ErrorTxn, SetACLTxn, SetDataTxn, Stat, TxnHeader } from '../jute/records';
 import { Code, KeeperException } from '../protocol/errors';
 import { EventType } from '../protocol/enums';
 import { OpCode } from '../protocol/opCodes';
@@ -142,6 +142,85 @@ export class DataTree {
     config.acl = this.aclCache.convertAcls([{ perms: 1, id: { scheme: 'world', id: 'anyone' } }]);
     config.aversion = -1;
     for (const [path, n] of this.nodes) this.approximateDataSize += path.length + (n.data?.length ?? 0);
+  }
+
+  /** Nodes read from a snapshot whose ACL id the snapshot did not list (it was created during the snapshot). */
+  private readonly pendingAcl = new Set<string>();
+
+  /** Empties the tree before a snapshot is loaded into it. */
+  reset(): void {
+    this.nodes.clear();
+    this.ephemerals.clear();
+    this.containers.clear();
+    this.ttls.clear();
+    this.pendingAcl.clear();
+    this.aclCache.clear();
+    this.approximateDataSize = 0;
+    this.lastProcessedZxid = 0;
+  }
+
+  /** Adds a node read from a snapshot; parents come before children, as snapshots list them. */
+  restoreNode(path: string, data: Buffer | null, acl: number, s: StatPersisted): void {
+    const n = new DataNode(data, acl, s.czxid, s.ctime, s.ephemeralOwner);
+    n.mzxid = s.mzxid;
+    n.mtime = s.mtime;
+    n.version = s.version;
+    n.cversion = s.cversion;
+    n.aversion = s.aversion;
+    n.pzxid = s.pzxid;
+    if (!this.aclCache.has(acl)) this.pendingAcl.add(path);
+    else this.aclCache.addUsage(acl);
+    this.nodes.set(path, n);
+    this.approximateDataSize += path.length + (data === null ? 0 : data.length);
+    const slash = path.lastIndexOf('/');
+    if (slash === -1) {
+      if (path !== '') throw new Error(`snapshot node ${path} is not a path`);
+      this.nodes.set('/', n);
+      return;
+    }
+    const parent = this.nodes.get(path.substring(0, slash));
+    if (parent === undefined) throw new Error(`Invalid Datatree, unable to find parent ${path.substring(0, slash)} of path ${path}`);
+    parent.addChild(path.substring(slash + 1));
+    this.track(path, s.ephemeralOwner);
+  }
+
+  /** Completes a snapshot load: the tree now stands at `zxid`. */
+  finishRestore(zxid: number): void {
+    if (!this.nodes.has('')) throw new Error('snapshot has no root');
+    this.lastProcessedZxid = zxid;
+  }
+
+  /** After log replay: ACLs still unknown are refused to everyone but the super user, and said so. */
+  settlePendingAcls(log: (msg: string) => void): void {
+    for (const p of this.pendingAcl) {
+      const n = this.nodes.get(p);
+      if (n === undefined) continue;
+      log(`ACL of ${p} was not recoverable from the snapshot and log; it is now readable by nobody but the super user`);
+      n.acl = this.aclCache.convertAcls([]);
+    }
+    this.pendingAcl.clear();
+  }
+
+  private track(path: string, owner: bigint): void {
+    switch (this.ephemeralType(owner)) {
+      case Ephemeral.CONTAINER:
+        this.containers.add(path);
+        break;
+      case Ephemeral.TTL:
+        this.ttls.add(path);
+        break;
+      case Ephemeral.NORMAL: {
+        let set = this.ephemerals.get(owner);
+        if (set === undefined) {
+          set = new Set();
+          this.ephemerals.set(owner, set);
+        }
+        set.add(path);
+        break;
+      }
+      default:
+        break;
+    }
   }
 
   getNode(path: string): DataNode | undefined {
@@ -291,10 +370,36 @@ export class DataTree {
       if (!(e instanceof KeeperException)) throw e;
       // Replaying a log over a fuzzy snapshot meets creates/deletes that are already applied.
       rc.err = e.code;
+      if (e.code === Code.NODEEXISTS && rc.path !== null && (hdr.type === OpCode.create || hdr.type === OpCode.create2 || hdr.type === OpCode.createTTL || hdr.type === OpCode.createContainer)) {
+        this.replayedExistingCreate(rc.path, hdr, txn as CreateTxn);
+      }
     }
     // A multi's sub-txns share the multi's zxid, so only the outer txn moves lastProcessedZxid.
     if (!isSubTxn && hdr.zxid > this.lastProcessedZxid) this.lastProcessedZxid = hdr.zxid;
     return rc;
+  }
+
+  /**
+   * A create replayed over a fuzzy snapshot that already holds the node: bring the parent's cversion and
+   * pzxid forward (as Apache's setCversionPzxid does), and give the node the txn's ACL if the snapshot
+   * could only name an ACL created after it started.
+   */
+  private replayedExistingCreate(path: string, hdr: TxnHeader, txn: CreateTxn): void {
+    if (hdr.type === OpCode.create) {
+      const parent = this.nodes.get(path.substring(0, path.lastIndexOf('/')));
+      if (parent !== undefined) {
+        const cv = txn.parentCVersion === -1 ? parent.cversion + 1 : txn.parentCVersion;
+        if (cv > parent.cversion) {
+          parent.cversion = cv;
+          parent.pzxid = hdr.zxid;
+        }
+      }
+    }
+    if (this.pendingAcl.has(path)) {
+      const n = this.nodes.get(path)!;
+      n.acl = this.aclCache.convertAcls(txn.acl);
+      this.pendingAcl.delete(path);
+    }
   }
 
   private processMulti(hdr: TxnHeader, multi: MultiTxnBody, rc: ProcessTxnResult): void {
@@ -345,25 +450,7 @@ export class DataTree {
     parent.addChild(name);
     this.nodes.set(path, child);
     this.approximateDataSize += path.length + (own === null ? 0 : own.length);
-    switch (this.ephemeralType(ephemeralOwner)) {
-      case Ephemeral.CONTAINER:
-        this.containers.add(path);
-        break;
-      case Ephemeral.TTL:
-        this.ttls.add(path);
-        break;
-      case Ephemeral.NORMAL: {
-        let set = this.ephemerals.get(ephemeralOwner);
-        if (set === undefined) {
-          set = new Set();
-          this.ephemerals.set(ephemeralOwner, set);
-        }
-        set.add(path);
-        break;
-      }
-      default:
-        break;
-    }
+    this.track(path, ephemeralOwner);
     this.dataWatches.triggerWatch(path, EventType.NodeCreated);
     this.childWatches.triggerWatch(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged);
     return child;

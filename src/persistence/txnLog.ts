@@ -1,0 +1,308 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { JuteReader } from '../jute/reader';
+import { JuteWriter } from '../jute/writer';
+import * as R from '../jute/records';
+import { readTxn, TxnBody, writeTxn } from '../tree/txn';
+import { TxnLogSink } from '../server/syncRequestProcessor';
+import { adler32 } from './adler32';
+
+/** "ZKLG": the txn log file magic. */
+export const TXNLOG_MAGIC = 0x5a4b4c47;
+export const VERSION = 2;
+const EOR = 0x42;
+
+export function logName(zxid: number): string {
+  return `log.${zxid.toString(16)}`;
+}
+
+export function zxidFromName(name: string, prefix: string): number | null {
+  if (!name.startsWith(prefix + '.')) return null;
+  const hex = name.substring(prefix.length + 1);
+  if (!/^[0-9a-fA-F]+$/.test(hex)) return null;
+  return parseInt(hex, 16);
+}
+
+/** A log or snapshot that cannot be trusted; the message names the file and the offset. */
+export class CorruptDataError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CorruptDataError';
+  }
+}
+
+export interface TxnLogOptions {
+  /** preAllocSize: the log grows in blocks of this many bytes (FilePadding), 64 MB by default. */
+  preAllocSize?: number;
+  /** forceSync: fsync before acknowledging (default true). */
+  forceSync?: boolean;
+  dbId?: bigint;
+  /** Called with each fsync's duration in ms (metrics). */
+  onFsync?: (ms: number) => void;
+}
+
+/** FilePadding.calculateFileSizeWithPadding: extend by a block when within 4 KB of the end. */
+export function paddedSize(position: number, fileSize: number, preAllocSize: number): number {
+  if (preAllocSize > 0 && position + 4096 >= fileSize) {
+    if (position > fileSize) {
+      fileSize = position + preAllocSize;
+      fileSize -= fileSize % preAllocSize;
+    } else {
+      fileSize += preAllocSize;
+    }
+  }
+  return fileSize;
+}
+
+/** One serialized log entry: Adler32 of the txn bytes, the bytes as a jute buffer, then 'B'. */
+export function marshallEntry(out: JuteWriter, scratch: JuteWriter, hdr: R.TxnHeader, txn: TxnBody): void {
+  scratch.reset();
+  R.TxnHeader.write(scratch, hdr);
+  writeTxn(scratch, hdr.type, txn);
+  out.writeLong53(adler32(scratch.buf, 0, scratch.offset));
+  out.writeBuffer(scratch.buf.subarray(0, scratch.offset));
+  out.ensure(1);
+  out.buf[out.offset++] = EOR;
+}
+
+/**
+ * The write side of FileTxnLog: txns are serialized into memory as they are appended and written and
+ * fsynced together on flush (group commit). A new file starts with the first txn after a roll and is
+ * named after that txn's zxid; files grow in preallocated, zero-filled blocks.
+ */
+export class FileTxnLog implements TxnLogSink {
+  readonly synchronous = false;
+  private readonly dir: string;
+  private readonly preAllocSize: number;
+  private readonly forceSync: boolean;
+  private readonly dbId: bigint;
+  private readonly onFsync?: (ms: number) => void;
+  private fd: number | null = null;
+  private position = 0;
+  private fileSize = 0;
+  /** Entries appended and not yet written. */
+  private pending = new JuteWriter(64 * 1024);
+  private readonly scratch = new JuteWriter(4096);
+  /** The zxid the next file is named after, when a new file is due. */
+  private nextFileZxid: number | null = null;
+  private rollRequested = false;
+  private flushing = false;
+  lastZxidSeen = 0;
+  /** Txns appended since the last roll (SyncRequestProcessor's snapshot trigger). */
+  txnsSinceRoll = 0;
+  currentFile: string | null = null;
+
+  constructor(dir: string, opts: TxnLogOptions = {}) {
+    this.dir = dir;
+    this.preAllocSize = opts.preAllocSize ?? 64 * 1024 * 1024;
+    this.forceSync = opts.forceSync ?? true;
+    this.dbId = opts.dbId ?? 0n;
+    this.onFsync = opts.onFsync;
+    fs.mkdirSync(dir, { recursive: true });
+  }
+
+  append(hdr: R.TxnHeader, txn: TxnBody): void {
+    if (hdr.zxid > this.lastZxidSeen) this.lastZxidSeen = hdr.zxid;
+    if (this.fd === null && this.nextFileZxid === null) this.nextFileZxid = hdr.zxid;
+    if (this.rollRequested && this.nextFileZxid === null) {
+      this.nextFileZxid = hdr.zxid;
+      this.rollRequested = false;
+    }
+    marshallEntry(this.pending, this.scratch, hdr, txn);
+    this.txnsSinceRoll++;
+  }
+
+  /** Starts a new log file with the next txn appended (after a snapshot). */
+  rollLog(): void {
+    this.rollRequested = true;
+    this.txnsSinceRoll = 0;
+  }
+
+  flush(done: (err: Error | null) => void): void {
+    if (this.pending.offset === 0) {
+      done(null);
+      return;
+    }
+    if (this.flushing) throw new Error('txn log flushes must not overlap');
+    this.flushing = true;
+    const data = this.pending.toBuffer();
+    this.pending.reset();
+    const newFileZxid = this.nextFileZxid;
+    this.nextFileZxid = null;
+    this.writeOut(data, newFileZxid).then(
+      () => {
+        this.flushing = false;
+        done(null);
+      },
+      (err: Error) => {
+        this.flushing = false;
+        done(err);
+      },
+    );
+  }
+
+  private async writeOut(data: Buffer, newFileZxid: number | null): Promise<void> {
+    if (newFileZxid !== null) {
+      await this.closeFile();
+      const file = path.join(this.dir, logName(newFileZxid));
+      this.fd = await fsp.open(file, 'wx');
+      this.currentFile = file;
+      const w = new JuteWriter(16);
+      R.FileHeader.write(w, { magic: TXNLOG_MAGIC, version: VERSION, dbid: this.dbId });
+      await write(this.fd, w.toBuffer(), 0);
+      this.position = 16;
+      this.fileSize = 16;
+      // The new file's directory entry must be durable too.
+      if (this.forceSync) await fsyncDir(this.dir);
+    }
+    const fd = this.fd!;
+    const newSize = paddedSize(this.position + data.length, this.fileSize, this.preAllocSize);
+    await write(fd, data, this.position);
+    this.position += data.length;
+    if (newSize > this.fileSize) {
+      // A zero byte at the new end makes the file that long; the gap reads as zeros (end of log).
+      await write(fd, ZERO, newSize - 1);
+      this.fileSize = newSize;
+    }
+    if (this.forceSync) {
+      const t0 = performance.now();
+      await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+      this.onFsync?.(performance.now() - t0);
+    }
+  }
+
+  private async closeFile(): Promise<void> {
+    if (this.fd !== null) {
+      const fd = this.fd;
+      this.fd = null;
+      await new Promise<void>((resolve) => fs.close(fd, () => resolve()));
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.closeFile();
+  }
+}
+
+const ZERO = Buffer.alloc(1);
+
+const fsp = {
+  open: (file: string, flags: string) =>
+    new Promise<number>((resolve, reject) => fs.open(file, flags, 0o644, (e, fd) => (e ? reject(e) : resolve(fd)))),
+};
+
+function write(fd: number, data: Buffer, position: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let off = 0;
+    const step = () =>
+      fs.write(fd, data, off, data.length - off, position + off, (e, n) => {
+        if (e) return reject(e);
+        off += n;
+        if (off < data.length) step();
+        else resolve();
+      });
+    step();
+  });
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  try {
+    const fd = await fsp.open(dir, 'r');
+    await new Promise<void>((resolve) => fs.fsync(fd, () => fs.close(fd, () => resolve())));
+  } catch {
+    // Some file systems cannot fsync a directory; the data files are still synced.
+  }
+}
+
+// ---- reading
+
+export interface LogEntry {
+  hdr: R.TxnHeader;
+  txn: TxnBody;
+  file: string;
+  offset: number;
+}
+
+export interface LogFileScan {
+  file: string;
+  startZxid: number;
+  entries: LogEntry[];
+  /** Offset of a partial (torn) last entry, if the file ends in one. */
+  partialAt: number | null;
+}
+
+/**
+ * Reads one log file. A zero length marks the end (the preallocated tail). A torn last entry is
+ * reported in `partialAt`; a checksum mismatch, or data after a torn entry, is corruption.
+ */
+export function scanLogFile(file: string, maxBuffer = 0x7fffffff): LogFileScan {
+  const buf = fs.readFileSync(file);
+  const startZxid = zxidFromName(path.basename(file), 'log') ?? 0;
+  const scan: LogFileScan = { file, startZxid, entries: [], partialAt: null };
+  if (buf.length < 16) {
+    scan.partialAt = 0;
+    return scan;
+  }
+  const head = R.FileHeader.read(new JuteReader(buf, 0, 16));
+  if (head.magic !== TXNLOG_MAGIC) throw new CorruptDataError(`${file}: not a txn log (bad magic 0x${(head.magic >>> 0).toString(16)})`);
+  let pos = 16;
+  while (pos < buf.length) {
+    if (buf.length - pos < 12) {
+      if (isZero(buf, pos, buf.length)) break;
+      scan.partialAt = pos;
+      break;
+    }
+    const crc = Number(buf.readBigInt64BE(pos));
+    const len = buf.readInt32BE(pos + 8);
+    if (len === 0 && crc === 0) break;
+    if (len <= 0 || len > maxBuffer || pos + 12 + len + 1 > buf.length || buf[pos + 12 + len] !== EOR) {
+      if (pos + 12 + Math.max(len, 0) + 1 > buf.length || buf[pos + 12 + len] === 0) {
+        scan.partialAt = pos;
+        break;
+      }
+      throw new CorruptDataError(`${file}: malformed txn entry at offset ${pos}`);
+    }
+    const bytes = buf.subarray(pos + 12, pos + 12 + len);
+    if (adler32(bytes) !== crc) throw new CorruptDataError(`${file}: checksum mismatch in txn entry at offset ${pos}`);
+    const r = new JuteReader(bytes, 0, bytes.length, maxBuffer);
+    const hdr = R.TxnHeader.read(r);
+    // A TxnDigest may follow the record; zkts does not check digests, so it is skipped.
+    const txn = readTxn(r, hdr.type);
+    scan.entries.push({ hdr, txn, file, offset: pos });
+    pos += 12 + len + 1;
+  }
+  if (scan.partialAt !== null && !isZero(buf, scan.partialAt + 12, buf.length)) {
+    const len = buf.readInt32BE(scan.partialAt + 8 < buf.length - 3 ? scan.partialAt + 8 : scan.partialAt);
+    const after = scan.partialAt + 12 + Math.max(0, len) + 1;
+    if (after < buf.length && !isZero(buf, after, buf.length)) {
+      throw new CorruptDataError(`${file}: torn txn entry at offset ${scan.partialAt} is followed by more data`);
+    }
+  }
+  return scan;
+}
+
+function isZero(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
+/** Log files in a directory, oldest first. */
+export function listLogFiles(dir: string): { file: string; zxid: number }[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .map((n) => ({ file: path.join(dir, n), zxid: zxidFromName(n, 'log') }))
+    .filter((f): f is { file: string; zxid: number } => f.zxid !== null)
+    .sort((a, b) => a.zxid - b.zxid);
+}
+
+/**
+ * The log files that can hold txns after `zxid` (Apache's getLogFiles): the last file starting at or
+ * before it, and every later one.
+ */
+export function logFilesFrom(dir: string, zxid: number): { file: string; zxid: number }[] {
+  const all = listLogFiles(dir);
+  let start = 0;
+  for (let i = 0; i < all.length; i++) if (all[i].zxid <= zxid) start = i;
+  return all.slice(start);
+}
