@@ -7,7 +7,7 @@ import { World, ops, runScenario } from './lib/wire';
 
 let apache: RunningServer;
 let zkts: RunningServer;
-const props = { 'zookeeper.extendedTypesEnabled': 'true', 'znode.container.checkIntervalMs': '100' };
+const props = { 'zookeeper.extendedTypesEnabled': 'true', 'znode.container.checkIntervalMs': '100', 'zookeeper.enforceQuota': 'true' };
 
 beforeAll(async () => {
   [apache, zkts] = await Promise.all([
@@ -29,6 +29,7 @@ function lastErr(t: unknown, op: string, path: string): number | undefined {
 }
 
 const expectations: Record<string, [string, string, number][]> = {
+  'quotas: usage tracked in zookeeper_stats, hard limits refuse writes with QuotaExceeded': [['create', '/qq/w', -125]],
   'containers are deleted once they had children and are empty again': [
     ['exists', '/c1', -101],
     ['exists', '/c2', 0],
@@ -44,6 +45,30 @@ const expectations: Record<string, [string, string, number][]> = {
 };
 
 const scenarios: [string, (w: World) => Promise<void>][] = [
+  [
+    'quotas: usage tracked in zookeeper_stats, hard limits refuse writes with QuotaExceeded',
+    async (w) => {
+      const A = await w.session('A');
+      await A.run(ops.create('/qq', 'ab'));
+      await A.run(ops.create('/qq/x', 'abc'));
+      await A.run(ops.create('/zookeeper/quota/qq', ''));
+      await A.run(ops.create('/zookeeper/quota/qq/zookeeper_limits', 'count=-1,bytes=-1=;byteHardLimit=20;countHardLimit=4'));
+      await A.run(ops.create('/zookeeper/quota/qq/zookeeper_stats', 'count=0,bytes=0'));
+      await A.run(ops.getData('/zookeeper/quota/qq/zookeeper_stats'));
+      await A.run(ops.create('/qq/y', '12345'));
+      await A.run(ops.getData('/zookeeper/quota/qq/zookeeper_stats'));
+      await A.run(ops.create('/qq/z', ''));
+      await A.run(ops.create('/qq/w', ''));
+      await A.run(ops.setData('/qq/y', '1234567890123'));
+      await A.run(ops.setData('/qq/y', '1'));
+      await A.run(ops.delete('/qq/x'));
+      await A.run(ops.getData('/zookeeper/quota/qq/zookeeper_stats'));
+      await A.run(ops.multi([ops.create('/qq/m1', ''), ops.create('/qq/m2', '')]));
+      for (const p of ['/qq/y', '/qq/z', '/qq/m1', '/qq/m2', '/qq/w', '/qq', '/zookeeper/quota/qq/zookeeper_stats', '/zookeeper/quota/qq/zookeeper_limits', '/zookeeper/quota/qq']) {
+        await A.run(ops.delete(p));
+      }
+    },
+  ],
   [
     'containers are deleted once they had children and are empty again',
     async (w) => {

@@ -15,24 +15,45 @@ export interface PropertyLine {
   line: number;
 }
 
-/** Reads java.util.Properties syntax, as Apache reads zoo.cfg: `k=v`, `k: v` or `k v`, # and ! comments. */
+/**
+ * Reads java.util.Properties syntax, as Apache reads zoo.cfg: `k=v`, `k: v` or `k v`; # and ! comments;
+ * a backslash continues a line or escapes a character (\t \n \r \f \uXXXX); \n, \r\n or a lone \r end a line.
+ */
 export function parseProperties(text: string): PropertyLine[] {
   const out: PropertyLine[] = [];
-  const lines = text.split(/\r?\n/);
+  const lines = text.split(/\r\n|\r|\n/);
+  const endsInOddBackslashes = (l: string) => {
+    let n = 0;
+    for (let i = l.length - 1; i >= 0 && l[i] === '\\'; i--) n++;
+    return n % 2 === 1;
+  };
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
-    let line = lines[i].replace(/^\s+/, '');
+    let line = lines[i].replace(/^[ \t\f]+/, '');
     if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
-    // A trailing odd run of backslashes continues the logical line.
-    while (/(^|[^\\])(\\\\)*\\$/.test(line) && i + 1 < lines.length) {
-      line = line.slice(0, -1) + lines[++i].replace(/^\s+/, '');
+    while (endsInOddBackslashes(line)) {
+      line = line.slice(0, -1);
+      if (i + 1 >= lines.length) break;
+      line += lines[++i].replace(/^[ \t\f]+/, '');
     }
-    const m = /^((?:\\.|[^=:\s\\])*)\s*[=:\s]?\s*(.*)$/.exec(line);
-    if (m === null) continue;
-    const unescape = (s: string) => s.replace(/\\(.)/g, (_, c: string) => ({ t: '\t', n: '\n', r: '\r', f: '\f' } as Record<string, string>)[c] ?? c);
-    out.push({ key: unescape(m[1]), value: unescape(m[2]), line: lineNo });
+    // The key ends at the first unescaped '=', ':' or white space.
+    let k = 0;
+    while (k < line.length && !'=: \t\f'.includes(line[k])) k += line[k] === '\\' ? 2 : 1;
+    const rawKey = line.substring(0, Math.min(k, line.length));
+    let v = k;
+    while (v < line.length && ' \t\f'.includes(line[v])) v++;
+    if (v < line.length && (line[v] === '=' || line[v] === ':')) v++;
+    while (v < line.length && ' \t\f'.includes(line[v])) v++;
+    out.push({ key: unescapeProperty(rawKey), value: unescapeProperty(line.substring(v)), line: lineNo });
   }
   return out;
+}
+
+function unescapeProperty(s: string): string {
+  return s.replace(/\\(u[0-9a-fA-F]{4}|.)/g, (_, c: string) => {
+    if (c.length === 5) return String.fromCharCode(parseInt(c.substring(1), 16));
+    return ({ t: '\t', n: '\n', r: '\r', f: '\f' } as Record<string, string>)[c] ?? c;
+  });
 }
 
 export interface ServerConfig {
@@ -106,12 +127,13 @@ const ACCEPTED_KEYS = new Set([
   'clientPortListenBacklog',
 ]);
 
+/** Integer.parseInt: a decimal that fits in 32 bits. */
 function parseIntStrict(key: string, value: string, where: string): number {
   if (!/^[+-]?\d+$/.test(value.trim())) {
     throw new ConfigError(`Invalid value for ${key}: '${value}' is not an integer (${where})`);
   }
   const n = Number(value.trim());
-  if (!Number.isSafeInteger(n)) throw new ConfigError(`Invalid value for ${key}: '${value}' is out of range (${where})`);
+  if (n > 2147483647 || n < -2147483648) throw new ConfigError(`Invalid value for ${key}: '${value}' is out of range for an int (${where})`);
   return n;
 }
 
@@ -121,6 +143,8 @@ function parseJavaInt(key: string, value: string, where: string): number {
   let n: number;
   if (/^[+-]?0[xX][0-9a-fA-F]+$/.test(v) || /^[+-]?#[0-9a-fA-F]+$/.test(v)) {
     n = parseInt(v.replace('#', '0x'), 16);
+  } else if (/^[+-]?0[0-7]+$/.test(v)) {
+    n = parseInt(v, 8);
   } else if (/^[+-]?\d+$/.test(v)) {
     n = parseInt(v, 10);
   } else {
@@ -161,7 +185,8 @@ export function buildConfig(props: PropertyLine[] | Record<string, string>, file
   const where = (l: PropertyLine) => (file === null ? `key ${l.key}` : `${file} line ${l.line}`);
   const cfg: ServerConfig = {
     configFile: file,
-    tickTime: 2000,
+    // ZooKeeperServer.DEFAULT_TICK_TIME, when zoo.cfg does not set it.
+    tickTime: 3000,
     initLimit: 10,
     syncLimit: 5,
     dataDir: '',
@@ -247,10 +272,11 @@ export function buildConfig(props: PropertyLine[] | Record<string, string>, file
           cfg.ignoredKeys.push(key);
         } else if (ACCEPTED_KEYS.has(key) || key.startsWith('admin.') || key.startsWith('ssl.') || key.startsWith('metricsProvider.')) {
           cfg.ignoredKeys.push(key);
-          sysProps.set(key.startsWith('zookeeper.') ? key : `zookeeper.${key}`, value);
+          sysProps.set(`zookeeper.${key}`, value);
         } else {
-          // QuorumPeerConfig turns any other key into the system property zookeeper.<key>.
-          sysProps.set(key.startsWith('zookeeper.') ? key : `zookeeper.${key}`, value);
+          // QuorumPeerConfig turns any other key into the system property zookeeper.<key>, even one
+          // that already starts with "zookeeper." (which then has no effect, in Apache as here).
+          sysProps.set(`zookeeper.${key}`, value);
         }
     }
   }

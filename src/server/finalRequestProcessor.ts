@@ -163,14 +163,14 @@ export class FinalRequestProcessor {
           const path = rec.path!;
           if (path.indexOf('\0') !== -1) throw new KeeperException(Code.BADARGUMENTS);
           const n = zks.dataTree.statNode(path, rec.watch ? cnxn : null);
-          rsp = { type: R.SetDataResponse, value: { stat: n.stat() } };
+          rsp = { type: R.SetDataResponse, value: { stat: n.stat(zks.dataTree.extendedTypesEnabled) } };
           break;
         }
         case OpCode.getData: {
           const rec = R.PathWatchRequest.read(readerFor(zks, request.body));
           const n = this.readableNode(rec.path, request);
           zks.dataTree.getData(rec.path!, rec.watch ? cnxn : null);
-          rsp = { type: R.GetDataResponse, value: { data: n.data, stat: n.stat() } };
+          rsp = { type: R.GetDataResponse, value: { data: n.data, stat: n.stat(zks.dataTree.extendedTypesEnabled) } };
           break;
         }
         case OpCode.getChildren: {
@@ -184,7 +184,7 @@ export class FinalRequestProcessor {
           const rec = R.PathWatchRequest.read(readerFor(zks, request.body));
           const n = this.readableNode(rec.path, request);
           zks.dataTree.getChildren(rec.path!, rec.watch ? cnxn : null);
-          rsp = { type: R.GetChildren2Response, value: { children: childList(n), stat: n.stat() } };
+          rsp = { type: R.GetChildren2Response, value: { children: childList(n), stat: n.stat(zks.dataTree.extendedTypesEnabled) } };
           break;
         }
         case OpCode.getACL: {
@@ -204,7 +204,7 @@ export class FinalRequestProcessor {
               a.id.scheme === 'digest' ? { perms: a.perms, id: { scheme: a.id.scheme, id: (a.id.id ?? '').replace(/:.*/s, ':x') } } : a,
             );
           }
-          rsp = { type: R.GetACLResponse, value: { acl: shown, stat: n.stat() } };
+          rsp = { type: R.GetACLResponse, value: { acl: shown, stat: n.stat(zks.dataTree.extendedTypesEnabled) } };
           break;
         }
         case OpCode.getAllChildrenNumber: {
@@ -314,7 +314,7 @@ export class FinalRequestProcessor {
       try {
         const n = this.readableNode(op.path, request);
         if (op.type === OpCode.getChildren) out.push({ type: OpCode.getChildren, err: 0, children: childList(n) });
-        else if (op.type === OpCode.getData) out.push({ type: OpCode.getData, err: 0, data: n.data, stat: n.stat() });
+        else if (op.type === OpCode.getData) out.push({ type: OpCode.getData, err: 0, data: n.data, stat: n.stat(this.zks.dataTree.extendedTypesEnabled) });
         else throw new RangeError('Invalid type of readOp');
       } catch (e) {
         if (!(e instanceof KeeperException)) throw e;

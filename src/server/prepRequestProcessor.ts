@@ -269,6 +269,7 @@ export class PrepRequestProcessor {
         this.validatePath(path);
         let node = this.getRecordForPath(path);
         zks.auth.checkACL(node.acl, Perms.WRITE, request.authInfo, path);
+        zks.checkQuota(path, zks.dataTree.getNode(path)?.data ?? null, rec.data, OpCode.setData);
         const newVersion = PrepRequestProcessor.checkAndIncVersion(node.stat!.version, rec.version, path);
         node = node.duplicate(zxid);
         node.stat!.version = newVersion;
@@ -347,6 +348,7 @@ export class PrepRequestProcessor {
       throw new KeeperException(Code.NOCHILDRENFOREPHEMERALS, path);
     }
     const newCversion = parent.stat!.cversion + 1;
+    zks.checkQuota(path, null, data, OpCode.create);
     let txn: TxnBody;
     let ephemeralOwner = 0n;
     if (type === OpCode.createContainer) {

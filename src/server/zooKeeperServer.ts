@@ -4,7 +4,8 @@ import { JuteReader } from '../jute/reader';
 import { JuteWriter } from '../jute/writer';
 import * as R from '../jute/records';
 import { ServerConfig } from '../config/zooCfg';
-import { Code } from '../protocol/errors';
+import { Code, KeeperException } from '../protocol/errors';
+import { StatsTrack, limitPath, statPath } from '../tree/quotas';
 import { OpCode, isValidRequestType, isWriteRequestType } from '../protocol/opCodes';
 import { generatePasswd } from '../protocol/handshake';
 import { SessionTracker } from '../session/sessionTracker';
@@ -286,6 +287,45 @@ export class ZooKeeperServer {
 
   setZxid(zxid: number): void {
     this.hzxid = zxid;
+  }
+
+  /** ZooKeeperServer.checkQuota: with zookeeper.enforceQuota, a hard limit refuses the write. */
+  checkQuota(path: string, lastData: Buffer | null, data: Buffer | null, type: number): void {
+    if (!this.enforceQuota) return;
+    const prefix = this.dataTree.maxPrefixWithQuota(path);
+    if (prefix === null) return;
+    const bytes = data === null ? 0 : data.length;
+    const bytesDiff = type === OpCode.create ? bytes : bytes - (lastData === null ? 0 : lastData.length);
+    const countDiff = type === OpCode.create ? 1 : 0;
+    const limitNode = this.dataTree.getNode(limitPath(prefix));
+    if (limitNode === undefined) return;
+    const limits = new StatsTrack(limitNode.data);
+    const checkCount = countDiff !== 0 && (limits.count > -1 || limits.get('countHardLimit') > -1);
+    const checkBytes = bytesDiff !== 0 && (limits.bytes > -1 || limits.get('byteHardLimit') > -1);
+    if (!checkCount && !checkBytes) return;
+    const statNode = this.dataTree.getNode(statPath(prefix));
+    if (statNode === undefined) return;
+    const current = new StatsTrack(statNode.data);
+    if (checkCount) {
+      const hard = limits.get('countHardLimit');
+      const limit = hard > -1 ? hard : limits.count;
+      if (current.count + countDiff > limit) {
+        this.log.warn(`Quota exceeded: ${prefix} [current count=${current.count + countDiff}, ${hard > -1 ? 'hard' : 'soft'}CountLimit=${limit}]`);
+        if (hard > -1) throw new KeeperException(Code.QUOTAEXCEEDED, prefix);
+      }
+    }
+    if (checkBytes) {
+      const hard = limits.get('byteHardLimit');
+      const limit = hard > -1 ? hard : limits.bytes;
+      if (current.bytes + bytesDiff > limit) {
+        this.log.warn(`Quota exceeded: ${prefix} [current bytes=${current.bytes + bytesDiff}, ${hard > -1 ? 'hard' : 'soft'}ByteLimit=${limit}]`);
+        if (hard > -1) throw new KeeperException(Code.QUOTAEXCEEDED, prefix);
+      }
+    }
+  }
+
+  get enforceQuota(): boolean {
+    return (this.config.sysProps.get('zookeeper.enforceQuota') ?? 'false').trim().toLowerCase() === 'true';
   }
 
   isSpecialPath(path: string): boolean {

@@ -7,6 +7,7 @@ import { CONTAINER_EPHEMERAL_OWNER, Ephemeral, ephemeralTypeOf, ttlEphemeralOwne
 import { MultiTxnBody, TxnBody } from './txn';
 import { Watcher, WatcherMode, WatchManager } from './watchManager';
 import { javaStringSetOrder } from '../util/javaHash';
+import { LIMIT_NODE, QUOTA_ROOT, STAT_NODE, StatsTrack, statPath } from './quotas';
 
 const NO_OWNER = 0n;
 const EMPTY = Buffer.alloc(0);
@@ -70,9 +71,10 @@ export class DataNode {
    * The Stat a client sees (DataNode.copyStat): the stored cversion counts creates only, so the client
    * value is creates + deletes = 2 * cversion - numChildren; only plain ephemerals show their owner.
    */
-  stat(): Stat {
+  stat(extendedTypes = false): Stat {
     const numChildren = this.numChildren;
     const owner = this.ephemeralOwner;
+    const hidden = owner === 0n || owner === CONTAINER_EPHEMERAL_OWNER || (extendedTypes && owner >> 56n === -1n);
     return {
       czxid: this.czxid,
       mzxid: this.mzxid,
@@ -81,7 +83,7 @@ export class DataNode {
       version: this.version,
       cversion: this.cversion * 2 - numChildren,
       aversion: this.aversion,
-      ephemeralOwner: owner === 0n || owner === CONTAINER_EPHEMERAL_OWNER || (owner >> 56n) === -1n ? 0n : owner,
+      ephemeralOwner: hidden ? 0n : owner,
       dataLength: this.data === null ? 0 : this.data.length,
       numChildren,
       pzxid: this.pzxid,
@@ -120,6 +122,8 @@ export class DataTree {
   readonly dataWatches = new WatchManager();
   readonly childWatches = new WatchManager();
   lastProcessedZxid = 0;
+  /** Paths that have a quota (a zookeeper_limits node); Apache's PathTrie. */
+  readonly quotaPaths = new Set<string>();
   /** Sum over znodes of path length + data length (DataTree.approximateDataSize). */
   approximateDataSize = 0;
   readonly extendedTypesEnabled: boolean;
@@ -188,6 +192,68 @@ export class DataTree {
   finishRestore(zxid: number): void {
     if (!this.nodes.has('')) throw new Error('snapshot has no root');
     this.lastProcessedZxid = zxid;
+    this.setupQuota();
+  }
+
+  // ---- quotas
+
+  /** The deepest path with a quota that `path` lies in (PathTrie.findMaxPrefix), or null. */
+  maxPrefixWithQuota(path: string): string | null {
+    let p = path;
+    for (;;) {
+      if (p === '' || p === '/') return null;
+      if (this.quotaPaths.has(p)) return p;
+      p = p.substring(0, p.lastIndexOf('/'));
+    }
+  }
+
+  /** Adjusts a quota's usage in its stats node's data, in place (no txn, no Stat change). */
+  private updateQuotaStat(prefix: string, bytesDiff: number, countDiff: number): void {
+    const n = this.nodes.get(statPath(prefix));
+    if (n === undefined) return;
+    const st = new StatsTrack(n.data);
+    st.set('count', st.count + countDiff);
+    st.set('bytes', st.bytes + bytesDiff);
+    n.data = Buffer.from(st.toString());
+  }
+
+  /** Recounts a subtree into its stats node (when the stats node appears, or after a restore). */
+  private updateQuotaForPath(path: string): void {
+    let count = 0;
+    let bytes = 0;
+    const stack = [path];
+    while (stack.length > 0) {
+      const p = stack.pop()!;
+      const n = this.nodes.get(p);
+      if (n === undefined) continue;
+      count++;
+      bytes += n.data === null ? 0 : n.data.length;
+      if (n.children !== null) for (const c of n.children) stack.push(`${p}/${c}`);
+    }
+    const st = new StatsTrack();
+    st.set('count', count);
+    st.set('bytes', bytes);
+    const sn = this.nodes.get(statPath(path));
+    if (sn !== undefined) sn.data = Buffer.from(st.toString());
+  }
+
+  private setupQuota(): void {
+    this.quotaPaths.clear();
+    const stack = [QUOTA_ROOT];
+    while (stack.length > 0) {
+      const p = stack.pop()!;
+      const n = this.nodes.get(p);
+      if (n === undefined) continue;
+      if (n.numChildren === 0) {
+        if (p.endsWith(`/${LIMIT_NODE}`)) {
+          const real = p.substring(QUOTA_ROOT.length, p.length - LIMIT_NODE.length - 1);
+          this.quotaPaths.add(real);
+          this.updateQuotaForPath(real);
+        }
+        continue;
+      }
+      for (const c of n.children!) stack.push(`${p}/${c}`);
+    }
   }
 
   /** After log replay: ACLs still unknown are refused to everyone but the super user, and said so. */
@@ -314,19 +380,19 @@ export class DataTree {
           const t = txn as CreateTxn;
           rc.path = t.path;
           const n = this.createNode(t.path!, t.data, t.acl, t.ephemeral ? hdr.clientId : NO_OWNER, t.parentCVersion, hdr.zxid, hdr.time);
-          if (hdr.type === OpCode.create2) rc.stat = n.stat();
+          if (hdr.type === OpCode.create2) rc.stat = n.stat(this.extendedTypesEnabled);
           break;
         }
         case OpCode.createTTL: {
           const t = txn as CreateTTLTxn;
           rc.path = t.path;
-          rc.stat = this.createNode(t.path!, t.data, t.acl, ttlEphemeralOwner(t.ttl), t.parentCVersion, hdr.zxid, hdr.time).stat();
+          rc.stat = this.createNode(t.path!, t.data, t.acl, ttlEphemeralOwner(t.ttl), t.parentCVersion, hdr.zxid, hdr.time).stat(this.extendedTypesEnabled);
           break;
         }
         case OpCode.createContainer: {
           const t = txn as CreateContainerTxn;
           rc.path = t.path;
-          rc.stat = this.createNode(t.path!, t.data, t.acl, CONTAINER_EPHEMERAL_OWNER, t.parentCVersion, hdr.zxid, hdr.time).stat();
+          rc.stat = this.createNode(t.path!, t.data, t.acl, CONTAINER_EPHEMERAL_OWNER, t.parentCVersion, hdr.zxid, hdr.time).stat(this.extendedTypesEnabled);
           break;
         }
         case OpCode.delete:
@@ -451,6 +517,14 @@ export class DataTree {
     this.nodes.set(path, child);
     this.approximateDataSize += path.length + (own === null ? 0 : own.length);
     this.track(path, ephemeralOwner);
+    if (parentName.startsWith(QUOTA_ROOT)) {
+      if (name === LIMIT_NODE) this.quotaPaths.add(parentName.substring(QUOTA_ROOT.length));
+      if (name === STAT_NODE) this.updateQuotaForPath(parentName.substring(QUOTA_ROOT.length));
+    }
+    if (this.quotaPaths.size > 0) {
+      const prefix = this.maxPrefixWithQuota(path);
+      if (prefix !== null) this.updateQuotaStat(prefix, own === null ? 0 : own.length, 1);
+    }
     this.dataWatches.triggerWatch(path, EventType.NodeCreated);
     this.childWatches.triggerWatch(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged);
     return child;
@@ -470,6 +544,11 @@ export class DataTree {
     this.nodes.delete(path);
     this.aclCache.removeUsage(node.acl);
     this.approximateDataSize -= path.length + (node.data === null ? 0 : node.data.length);
+    if (parentName.startsWith('/zookeeper') && name === LIMIT_NODE) this.quotaPaths.delete(parentName.substring(QUOTA_ROOT.length));
+    if (this.quotaPaths.size > 0) {
+      const prefix = this.maxPrefixWithQuota(path);
+      if (prefix !== null) this.updateQuotaStat(prefix, node.data === null ? 0 : -node.data.length, -1);
+    }
     const owner = node.ephemeralOwner;
     switch (this.ephemeralType(owner)) {
       case Ephemeral.CONTAINER:
@@ -498,12 +577,17 @@ export class DataTree {
     const n = this.nodes.get(path);
     if (n === undefined) throw new KeeperException(Code.NONODE, path);
     const own = data === null ? null : Buffer.from(data);
-    this.approximateDataSize += (own === null ? 0 : own.length) - (n.data === null ? 0 : n.data.length);
+    const bytesDiff = (own === null ? 0 : own.length) - (n.data === null ? 0 : n.data.length);
+    this.approximateDataSize += bytesDiff;
+    if (this.quotaPaths.size > 0) {
+      const prefix = this.maxPrefixWithQuota(path);
+      if (prefix !== null) this.updateQuotaStat(prefix, bytesDiff, 0);
+    }
     n.data = own;
     n.mtime = time;
     n.mzxid = zxid;
     n.version = version;
-    const stat = n.stat();
+    const stat = n.stat(this.extendedTypesEnabled);
     this.dataWatches.triggerWatch(path, EventType.NodeDataChanged);
     return stat;
   }
@@ -514,7 +598,7 @@ export class DataTree {
     this.aclCache.removeUsage(n.acl);
     n.aversion = version;
     n.acl = this.aclCache.convertAcls(acl);
-    return n.stat();
+    return n.stat(this.extendedTypesEnabled);
   }
 
   /** Removes a closed session's ephemerals: the paths its closeSession txn names, then any it still owns. */
