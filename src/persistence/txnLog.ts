@@ -236,49 +236,94 @@ export interface LogFileScan {
  * reported in `partialAt`; a checksum mismatch, or data after a torn entry, is corruption.
  */
 export function scanLogFile(file: string, maxBuffer = 0x7fffffff): LogFileScan {
-  const buf = fs.readFileSync(file);
+  const src = new GrowingFile(file);
+  try {
+    return scanEntries(file, src, maxBuffer);
+  } finally {
+    src.close();
+  }
+}
+
+function scanEntries(file: string, src: GrowingFile, maxBuffer: number): LogFileScan {
   const startZxid = zxidFromName(path.basename(file), 'log') ?? 0;
   const scan: LogFileScan = { file, startZxid, entries: [], partialAt: null };
-  if (buf.length < 16) {
+  if (!src.ensure(16)) {
     scan.partialAt = 0;
     return scan;
   }
-  const head = R.FileHeader.read(new JuteReader(buf, 0, 16));
+  const head = R.FileHeader.read(new JuteReader(src.buf, 0, 16));
   if (head.magic !== TXNLOG_MAGIC) throw new CorruptDataError(`${file}: not a txn log (bad magic 0x${(head.magic >>> 0).toString(16)})`);
   let pos = 16;
-  while (pos < buf.length) {
-    if (buf.length - pos < 12) {
-      if (isZero(buf, pos, buf.length)) break;
-      scan.partialAt = pos;
+  for (;;) {
+    if (!src.ensure(pos + 12)) {
+      if (!src.zeroFrom(pos)) scan.partialAt = pos;
       break;
     }
-    const crc = Number(buf.readBigInt64BE(pos));
-    const len = buf.readInt32BE(pos + 8);
+    const crc = Number(src.buf.readBigInt64BE(pos));
+    const len = src.buf.readInt32BE(pos + 8);
+    // Preallocated space reads as zeros: the end of the log.
     if (len === 0 && crc === 0) break;
-    if (len <= 0 || len > maxBuffer || pos + 12 + len + 1 > buf.length || buf[pos + 12 + len] !== EOR) {
-      if (pos + 12 + Math.max(len, 0) + 1 > buf.length || buf[pos + 12 + len] === 0) {
+    const end = pos + 12 + len;
+    const whole = len > 0 && len <= maxBuffer && src.ensure(end + 1);
+    if (!whole || src.buf[end] !== EOR) {
+      // Cut short by the end of the file, or followed by zeros: a write that did not finish.
+      if (len > 0 && (!whole || src.zeroFrom(end))) {
         scan.partialAt = pos;
         break;
       }
       throw new CorruptDataError(`${file}: malformed txn entry at offset ${pos}`);
     }
-    const bytes = buf.subarray(pos + 12, pos + 12 + len);
+    const bytes = src.buf.subarray(pos + 12, end);
     if (adler32(bytes) !== crc) throw new CorruptDataError(`${file}: checksum mismatch in txn entry at offset ${pos}`);
     const r = new JuteReader(bytes, 0, bytes.length, maxBuffer);
     const hdr = R.TxnHeader.read(r);
     // A TxnDigest may follow the record; zkts does not check digests, so it is skipped.
     const txn = readTxn(r, hdr.type);
     scan.entries.push({ hdr, txn, file, offset: pos });
-    pos += 12 + len + 1;
-  }
-  if (scan.partialAt !== null && !isZero(buf, scan.partialAt + 12, buf.length)) {
-    const len = buf.readInt32BE(scan.partialAt + 8 < buf.length - 3 ? scan.partialAt + 8 : scan.partialAt);
-    const after = scan.partialAt + 12 + Math.max(0, len) + 1;
-    if (after < buf.length && !isZero(buf, after, buf.length)) {
-      throw new CorruptDataError(`${file}: torn txn entry at offset ${scan.partialAt} is followed by more data`);
-    }
+    pos = end + 1;
   }
   return scan;
+}
+
+/** Reads a file on demand, so that a log's preallocated (zero) tail is not read unless looked at. */
+class GrowingFile {
+  buf = Buffer.alloc(0);
+  private readonly fd: number;
+  private readonly size: number;
+
+  constructor(file: string) {
+    this.fd = fs.openSync(file, 'r');
+    this.size = fs.fstatSync(this.fd).size;
+  }
+
+  /** Makes the first `n` bytes available; false if the file is shorter. */
+  ensure(n: number): boolean {
+    if (n <= this.buf.length) return true;
+    if (n > this.size) {
+      this.readUpTo(this.size);
+      return false;
+    }
+    this.readUpTo(Math.min(this.size, Math.max(n, this.buf.length * 2, 1 << 20)));
+    return true;
+  }
+
+  private readUpTo(target: number): void {
+    if (target <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(target);
+    this.buf.copy(next, 0);
+    fs.readSync(this.fd, next, this.buf.length, target - this.buf.length, this.buf.length);
+    this.buf = next;
+  }
+
+  /** Whether everything from `pos` to the end of the file is zero (reads it all: only on odd endings). */
+  zeroFrom(pos: number): boolean {
+    this.readUpTo(this.size);
+    return isZero(this.buf, Math.min(pos, this.buf.length), this.buf.length);
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
 }
 
 function isZero(buf: Buffer, from: number, to: number): boolean {
