@@ -1,11 +1,14 @@
 import { ConfigError, loadConfigFile } from './config/zooCfg';
 import { runStandalone } from './standalone';
+import { dumpSnapshot, dumpTxnLog } from './persistence/dumpTools';
 import { createLogger } from './util/logger';
 import { VERSION_STRING } from './version';
 
 const USAGE = `Usage: zkts [-Dname=value ...] {start-foreground|version} [zoo.cfg]
 
   start-foreground  run a server in the foreground from zoo.cfg (default conf/zoo.cfg)
+  snapshot-dump     print a snapshot file (text like zkSnapShotToolkit.sh, or --json)
+  txnlog-dump       print a txn log file (text like zkTxnLogToolkit.sh, or --json)
   version           print the version
 
 -Dname=value sets what Apache ZooKeeper reads from Java system properties
@@ -71,6 +74,24 @@ export async function main(argv: string[]): Promise<number> {
         process.once('SIGINT', () => shutdown('SIGINT'));
         process.once('SIGTERM', () => shutdown('SIGTERM'));
       });
+    }
+    case 'snapshot-dump':
+    case 'txnlog-dump': {
+      const file = args.rest.find((a) => !a.startsWith('--'));
+      if (file === undefined) {
+        process.stderr.write(`Usage: zkts ${args.command} <file> [--json]\n`);
+        return 1;
+      }
+      const json = args.rest.includes('--json');
+      const write = (s: string) => process.stdout.write(s);
+      try {
+        if (args.command === 'snapshot-dump') dumpSnapshot(file, json, write);
+        else dumpTxnLog(file, json, write);
+      } catch (e) {
+        process.stderr.write(`${(e as Error).message}\n`);
+        return 2;
+      }
+      return 0;
     }
     case 'version':
       process.stdout.write(`${VERSION_STRING}\n`);
