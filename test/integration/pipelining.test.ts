@@ -1,0 +1,165 @@
+/**
+ * Many requests in flight on one connection: FIFO replies, strictly increasing zxids for writes, and
+ * read-your-writes within a session.
+ */
+import { RawClient, decodeBody } from '../../src/client/rawClient';
+import * as R from '../../src/jute/records';
+import { OpCode } from '../../src/protocol/opCodes';
+import { TestingServer } from '../../src/testingServer';
+import { Zk, decodeCreate, decodeGetData, destroyAll, rawConnect, rawCreate, rawGetData, rawSetData } from './helpers';
+
+type Reply = { xid: number; zxid: number; err: number; body: Buffer };
+
+describe('pipelined requests on one connection', () => {
+  let ts: TestingServer;
+  const raws: RawClient[] = [];
+
+  beforeAll(async () => {
+    ts = await TestingServer.start();
+  });
+
+  afterEach(() => destroyAll(raws));
+
+  afterAll(async () => {
+    await ts?.stop();
+  });
+
+  /** The xids of the replies (not events) a client received, in arrival order. */
+  function replyXids(c: RawClient): number[] {
+    return c.received.flatMap((f) => (f.kind === 'reply' ? [f.xid] : []));
+  }
+
+  test('500 creates followed by 500 getData, all sent before any reply, are answered in request order and each read sees its create', async () => {
+    const c = await rawConnect(raws, { port: ts.port });
+    expect((await rawCreate(c, '/pipe', null)).err).toBe(0);
+    const before = replyXids(c).length;
+
+    const N = 500;
+    const creates: Promise<Reply>[] = [];
+    const reads: Promise<Reply>[] = [];
+    for (let i = 0; i < N; i++) creates.push(rawCreate(c, `/pipe/n${i}`, Buffer.from(`value-${i}`)));
+    for (let i = 0; i < N; i++) reads.push(rawGetData(c, `/pipe/n${i}`));
+    const cr = await Promise.all(creates);
+    const rd = await Promise.all(reads);
+
+    // FIFO: replies arrive in exactly the order the requests were written.
+    const sentXids = [...cr, ...rd].map((r) => r.xid);
+    expect(replyXids(c).slice(before)).toEqual(sentXids);
+
+    // Every create succeeded with a zxid strictly greater than the one before it.
+    expect(cr.every((r) => r.err === 0)).toBe(true);
+    for (let i = 0; i < N; i++) expect(decodeCreate(cr[i].body).path).toBe(`/pipe/n${i}`);
+    for (let i = 1; i < N; i++) {
+      if (!(cr[i].zxid > cr[i - 1].zxid)) throw new Error(`create ${i} has zxid ${cr[i].zxid} after ${cr[i - 1].zxid}`);
+    }
+    expect(cr[N - 1].zxid - cr[0].zxid).toBe(N - 1);
+
+    // Every read sees the data its own session wrote, and no read reports a zxid older than the writes before it.
+    for (let i = 0; i < N; i++) {
+      expect(rd[i].err).toBe(0);
+      const g = decodeGetData(rd[i].body);
+      expect(g.data).toEqual(Buffer.from(`value-${i}`));
+      expect(g.stat.czxid).toBe(cr[i].zxid);
+      expect(rd[i].zxid).toBeGreaterThanOrEqual(cr[N - 1].zxid);
+    }
+  });
+
+  test('interleaved setData/getData on one node: each read returns the value of the write just before it', async () => {
+    const c = await rawConnect(raws, { port: ts.port });
+    await rawCreate(c, '/ryw', Buffer.from('v0'));
+    const N = 200;
+    const writes: Promise<Reply>[] = [];
+    const reads: Promise<Reply>[] = [];
+    for (let i = 1; i <= N; i++) {
+      writes.push(rawSetData(c, '/ryw', Buffer.from(`v${i}`)));
+      reads.push(rawGetData(c, '/ryw'));
+    }
+    const w = await Promise.all(writes);
+    const r = await Promise.all(reads);
+    for (let i = 0; i < N; i++) {
+      expect(w[i].err).toBe(0);
+      const set = decodeBody(R.SetDataResponse, w[i].body);
+      expect(set.stat.version).toBe(i + 1);
+      const got = decodeGetData(r[i].body);
+      expect(got.data!.toString()).toBe(`v${i + 1}`);
+      expect(got.stat.version).toBe(i + 1);
+      expect(got.stat.mzxid).toBe(w[i].zxid);
+    }
+  });
+
+  test('failing writes in the pipeline keep their place and, as in Apache, each still gets its own zxid (an error txn)', async () => {
+    const c = await rawConnect(raws, { port: ts.port });
+    await rawCreate(c, '/mixed', null);
+    const ops: Promise<Reply>[] = [];
+    ops.push(rawCreate(c, '/mixed/a', null)); // ok
+    ops.push(rawCreate(c, '/mixed/a', null)); // NODEEXISTS
+    ops.push(rawSetData(c, '/mixed/missing', Buffer.from('x'))); // NONODE
+    ops.push(rawSetData(c, '/mixed/a', Buffer.from('x'), 5)); // BADVERSION
+    ops.push(c.request(OpCode.delete, R.DeleteRequest, { path: '/mixed', version: -1 })); // NOTEMPTY
+    ops.push(rawCreate(c, '/mixed/b', null)); // ok
+    ops.push(rawGetData(c, '/mixed/nothing')); // NONODE (read)
+    const res = await Promise.all(ops);
+    expect(res.map((r) => r.err)).toEqual([0, -110, -101, -103, -111, 0, -101]);
+    expect(replyXids(c).slice(-7)).toEqual(res.map((r) => r.xid));
+    const zx = res.map((r) => r.zxid);
+    // Apache gives every write request a zxid, failed ones included (an error txn): strictly increasing.
+    for (let i = 1; i < 6; i++) expect(zx[i]).toBeGreaterThan(zx[i - 1]);
+  });
+
+  test('pings interleaved with writes and reads are answered in their place in the pipeline', async () => {
+    const c = await rawConnect(raws, { port: ts.port });
+    await rawCreate(c, '/pings', null);
+    const start = c.received.length;
+    const order: string[] = [];
+    const ps: Promise<unknown>[] = [];
+    for (let i = 0; i < 50; i++) {
+      ps.push(rawCreate(c, `/pings/n${i}`, null).then(() => order.push(`c${i}`)));
+      ps.push(c.ping().then(() => order.push(`p${i}`)));
+      ps.push(rawGetData(c, `/pings/n${i}`).then((r) => order.push(r.err === 0 ? `g${i}` : `G${i}`)));
+    }
+    await Promise.all(ps);
+    const expected = Array.from({ length: 50 }, (_, i) => [`c${i}`, `p${i}`, `g${i}`]).flat();
+    expect(order).toEqual(expected);
+    const kinds = c.received.slice(start).map((f) => (f.kind === 'reply' ? f.xid === -2 : null));
+    expect(kinds.filter((k) => k === true)).toHaveLength(50);
+  });
+
+  test('pipelines on two connections do not mix: each connection gets only its own replies, in its own order', async () => {
+    const a = await rawConnect(raws, { port: ts.port });
+    const b = await rawConnect(raws, { port: ts.port });
+    await rawCreate(a, '/two', null);
+    const pa: Promise<Reply>[] = [];
+    const pb: Promise<Reply>[] = [];
+    for (let i = 0; i < 100; i++) {
+      pa.push(rawCreate(a, `/two/a${i}`, null));
+      pb.push(rawCreate(b, `/two/b${i}`, null));
+    }
+    const ra = await Promise.all(pa);
+    const rb = await Promise.all(pb);
+    expect(replyXids(a).slice(-100)).toEqual(ra.map((r) => r.xid));
+    expect(replyXids(b)).toEqual(rb.map((r) => r.xid));
+    const all = [...ra, ...rb].map((r) => r.zxid).sort((x, y) => x - y);
+    expect(new Set(all).size).toBe(200);
+    const z = await Zk.connect(ts.connectString);
+    try {
+      expect((await z.getChildren('/two')).children).toHaveLength(200);
+    } finally {
+      await z.close();
+    }
+  });
+
+  test('a large pipelined batch of exists/getChildren/sync requests is answered in order', async () => {
+    const c = await rawConnect(raws, { port: ts.port });
+    await rawCreate(c, '/reads', null);
+    const ps: Promise<Reply>[] = [];
+    for (let i = 0; i < 300; i++) {
+      if (i % 3 === 0) ps.push(c.request(OpCode.exists, R.GetDataRequest, { path: '/reads', watch: false }));
+      else if (i % 3 === 1) ps.push(c.request(OpCode.getChildren2, R.GetDataRequest, { path: '/reads', watch: false }));
+      else ps.push(c.request(OpCode.sync, R.PathRequest, { path: '/reads' }));
+    }
+    const res = await Promise.all(ps);
+    expect(res.every((r) => r.err === 0)).toBe(true);
+    expect(replyXids(c).slice(-300)).toEqual(res.map((r) => r.xid));
+    expect(decodeBody(R.PathRequest, res[2].body).path).toBe('/reads');
+  });
+});
