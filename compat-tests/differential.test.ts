@@ -348,7 +348,7 @@ test('unknown opcodes get Unimplemented and the connection is closed', async () 
     const rep = A.client.request(999, null, null, 77);
     const r = await rep.catch((e: Error) => e.message);
     await A.client.waitClosed();
-    results.push(r instanceof Object ? { err: (r as { err: number }).err } : r);
+    results.push(r instanceof Object ? { err: (r as { err: number }).err, zxid: (r as { zxid: number }).zxid } : r);
   }
   expect(results[1]).toEqual(results[0]);
   void OpCode;

@@ -452,7 +452,8 @@ export class ZooKeeperServer {
       this.log.warn(`Received packet at server of unknown type ${request.type}`);
       if (request.cnxn !== null) {
         request.cnxn.outstanding--;
-        request.cnxn.sendResponse(request.cxid, this.hzxid, Code.UNIMPLEMENTED, null);
+        // The request never got a zxid: Apache answers with -1 (UnimplementedRequestProcessor).
+        request.cnxn.sendResponse(request.cxid, -1, Code.UNIMPLEMENTED, null);
         request.cnxn.closeAfterFlush('unimplemented request');
       }
       return;

@@ -209,7 +209,7 @@ describe('bad input on raw sockets', () => {
     // BUG (Apache incompatibility): zkts puts its current zxid in the UNIMPLEMENTED reply; Apache 3.8
     // replies with Request.zxid, which is still -1 for a request that never went through the pipeline
     // (UnimplementedRequestProcessor). Checked against the Apache 3.8.0 oracle. Remove .failing once fixed.
-    test.failing('an unknown opcode is answered with zxid -1 in the reply header, as Apache does (Request.zxid is never set)', async () => {
+    test('an unknown opcode is answered with zxid -1 in the reply header, as Apache does (Request.zxid is never set)', async () => {
       const c = await rawConnect(raws, { port: ts.port, timeout: 2000 });
       await rawCreate(c, `/zxid-probe-${++counter}`, null); // make the server's zxid non-trivial
       const reply = await c.request(999, null, null);
