@@ -7,6 +7,7 @@ import { OpCode, Xid } from '../protocol/opCodes';
 import { Watcher } from '../tree/watchManager';
 import { ReplyBody } from './finalRequestProcessor';
 import { Request } from './request';
+import { DigestMd5Server } from '../auth/digestMd5';
 import type { ZooKeeperServer } from './zooKeeperServer';
 
 /** Pause reading from a client whose replies pile up unsent (a slow reader). */
@@ -27,6 +28,8 @@ export class ServerCnxn implements Watcher {
   readonly authInfo: Id[];
   sessionId = 0n;
   sessionTimeout = 0;
+  /** The SASL exchange of this connection, once the client starts one. */
+  saslServer: DigestMd5Server | null = null;
   /** True once the ConnectRequest has been read. */
   initialized = false;
   /** True while the handshake is in progress; frames wait. */

@@ -9,7 +9,9 @@ import { StatsTrack, limitPath, statPath } from '../tree/quotas';
 import { OpCode, isValidRequestType, isWriteRequestType } from '../protocol/opCodes';
 import { generatePasswd } from '../protocol/handshake';
 import { SessionTracker } from '../session/sessionTracker';
-import { AuthRegistry } from '../tree/acl';
+import { AuthRegistry, saslProvider } from '../tree/acl';
+import { DigestMd5Server, SaslError } from '../auth/digestMd5';
+import { digestUsers, loadJaasFile } from '../auth/jaas';
 import { DataTree, ProcessTxnResult } from '../tree/dataTree';
 import { Deque } from '../util/deque';
 import { javaHashOrder, javaIdHash } from '../util/javaHash';
@@ -110,6 +112,7 @@ export class ZooKeeperServer {
     this.sessionTracker = new SessionTracker(config.serverId === 0 ? 1 : config.serverId, config.tickTime, Date.now());
     const superDigest = config.sysProps.get('zookeeper.DigestAuthenticationProvider.superDigest');
     if (superDigest !== undefined) this.auth.superDigest = superDigest;
+    this.saslUsers = this.configureSasl(config);
     const final = new FinalRequestProcessor(this);
     this.syncProcessor = new SyncRequestProcessor(opts.txnLog ?? new InMemoryTxnLog(), final, (err) => this.fatal(err), () => this.maybeSnapshot());
     if (opts.txnLog === undefined && config.persistence && config.dataDir !== '') {
@@ -122,6 +125,29 @@ export class ZooKeeperServer {
       maxPerMinute: Number(sys.get('znode.container.maxPerMinute') ?? 10000),
       maxNeverUsedIntervalMs: Number(sys.get('znode.container.maxNeverUsedIntervalMs') ?? 0),
     });
+  }
+
+  /** DIGEST-MD5 users of the JAAS "Server" section, when a JAAS file is configured; null otherwise. */
+  readonly saslUsers: Map<string, string> | null;
+
+  private configureSasl(config: ServerConfig): Map<string, string> | null {
+    const sys = config.sysProps;
+    for (const [k, v] of sys) {
+      if (!k.startsWith('zookeeper.authProvider.')) continue;
+      if (v.trim().endsWith('SASLAuthenticationProvider')) this.auth.register(saslProvider(sys.get('zookeeper.letAnySaslUserDoX') ?? null));
+      else this.log.warn(`Authentication provider ${v} is not available in zkts; ${k} is ignored`);
+    }
+    const file = sys.get('java.security.auth.login.config');
+    if (file === undefined) return null;
+    const section = sys.get('zookeeper.sasl.serverconfig') ?? 'Server';
+    const entries = loadJaasFile(file).get(section);
+    if (entries === undefined) {
+      this.log.warn(`JAAS configuration ${file} has no '${section}' section: SASL is off`);
+      return null;
+    }
+    const users = digestUsers(entries);
+    this.log.info(`SASL DIGEST-MD5 enabled for ${users.size} user(s) from ${file}`);
+    return users;
   }
 
   // ---- lifecycle
@@ -413,11 +439,52 @@ export class ZooKeeperServer {
     }
     if (type === OpCode.sasl) {
       cnxn.outstanding--;
-      // No SASL mechanism is configured: 3.8 answers OK with a null token and the session carries on.
-      cnxn.sendResponse(xid, 0, Code.OK, { type: R.SetSASLResponse, value: { token: null } });
+      this.processSasl(cnxn, xid, body);
       return;
     }
     this.submitRequest(new Request(cnxn, cnxn.sessionId, xid, type, body, cnxn.authInfo, LOCAL_OWNER, Date.now()));
+  }
+
+  /** ZooKeeperServer.processSasl: one step of the client's SASL exchange. */
+  private processSasl(cnxn: ServerCnxn, xid: number, body: Buffer): void {
+    const req = R.GetSASLRequest.read(new JuteReader(body, 0, body.length, this.config.juteMaxBuffer));
+    if (this.saslUsers === null) {
+      // No SASL login configured: 3.8 answers OK with a null token and the session carries on.
+      cnxn.sendResponse(xid, 0, Code.OK, { type: R.SetSASLResponse, value: { token: null } });
+      return;
+    }
+    cnxn.saslServer ??= new DigestMd5Server(this.saslUsers);
+    let token: Buffer | null;
+    try {
+      token = cnxn.saslServer.evaluateResponse(req.token ?? Buffer.alloc(0));
+      if (cnxn.saslServer.isComplete) {
+        const id = cnxn.saslServer.authorizationId!;
+        this.log.info(`Session 0x${cnxn.sessionId.toString(16)}: adding SASL authorization for authorizationID: ${id}`);
+        this.addAuthInfo(cnxn, [{ scheme: 'sasl', id }]);
+        if (this.config.sysProps.get('zookeeper.superUser') === id) this.addAuthInfo(cnxn, [{ scheme: 'super', id: '' }]);
+      }
+    } catch (e) {
+      if (!(e instanceof SaslError)) throw e;
+      this.log.warn(`Client ${cnxn.remoteAddress}:${cnxn.remotePort} failed to SASL authenticate: ${e.message}`);
+      if ((this.config.sysProps.get('zookeeper.allowSaslFailedClients') ?? 'false') === 'true') {
+        token = null;
+      } else {
+        cnxn.sendResponse(xid, 0, Code.AUTHFAILED, { type: R.SetSASLResponse, value: { token: null } });
+        cnxn.disableRecv();
+        cnxn.closeAfterFlush('SASL authentication failed');
+        return;
+      }
+    }
+    cnxn.sendResponse(xid, 0, Code.OK, { type: R.SetSASLResponse, value: { token } });
+  }
+
+  /** Adds ids to a connection, kept in the order Apache's ConcurrentHashMap-backed set iterates them. */
+  private addAuthInfo(cnxn: ServerCnxn, ids: R.Id[]): void {
+    for (const id of ids) {
+      if (!cnxn.authInfo.some((a) => a.scheme === id.scheme && a.id === id.id)) cnxn.authInfo.push(id);
+    }
+    const ordered = javaHashOrder(cnxn.authInfo, (a) => javaIdHash(a.scheme ?? '', a.id ?? ''), 16);
+    cnxn.authInfo.splice(0, cnxn.authInfo.length, ...ordered);
   }
 
   private processAuth(cnxn: ServerCnxn, xid: number, body: Buffer): void {
@@ -425,13 +492,8 @@ export class ZooKeeperServer {
     const scheme = pkt.scheme ?? '';
     const ids = this.auth.authenticate(scheme, pkt.auth ?? Buffer.alloc(0), cnxn.remoteAddress);
     if (ids !== null) {
-      for (const id of ids) {
-        if (!cnxn.authInfo.some((a) => a.scheme === id.scheme && a.id === id.id)) cnxn.authInfo.push(id);
-      }
-      // Apache keeps a connection's ids in a ConcurrentHashMap-backed set: whoAmI and `auth` ACL
-      // expansion see them in its bucket order.
-      const ordered = javaHashOrder(cnxn.authInfo, (a) => javaIdHash(a.scheme ?? '', a.id ?? ''), 16);
-      cnxn.authInfo.splice(0, cnxn.authInfo.length, ...ordered);
+      // whoAmI and `auth` ACL expansion see the ids in the set's bucket order.
+      this.addAuthInfo(cnxn, ids);
       this.log.info(`Session 0x${cnxn.sessionId.toString(16)}: auth success for scheme ${scheme} and address ${cnxn.remoteAddress}`);
       cnxn.sendResponse(xid, 0, Code.OK, null);
     } else {

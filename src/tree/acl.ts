@@ -101,6 +101,17 @@ export const ipProvider: AuthProvider = {
   },
 };
 
+/** SASLAuthenticationProvider: ids are SASL authorization ids (Kerberos-style names). */
+export function saslProvider(letAnySaslUserDoX: string | null): AuthProvider {
+  return {
+    scheme: 'sasl',
+    isAuthenticated: () => true,
+    // KerberosName accepts a plain name, or service/host@REALM; a stray '@' is invalid.
+    isValid: (id) => /^([^/@]*)(\/([^/@]*))?@([^/@]*)$/.test(id) || !id.includes('@'),
+    matches: (id, expr) => id === 'super' || id === expr || (letAnySaslUserDoX !== null && expr === letAnySaslUserDoX),
+  };
+}
+
 /** ProviderRegistry: the schemes ACLs may name. */
 export class AuthRegistry {
   private readonly providers = new Map<string, AuthProvider>();
