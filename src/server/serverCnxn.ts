@@ -34,6 +34,8 @@ export class ServerCnxn implements Watcher {
   initialized = false;
   /** True while the handshake is in progress; frames wait. */
   private recvDisabled = false;
+  /** Reading paused because the server has globalOutstandingLimit requests in flight. */
+  throttled = false;
   /** The client sent a ConnectRequest without the trailing readOnly byte. */
   isOldClient = true;
   closed = false;
@@ -73,7 +75,7 @@ export class ServerCnxn implements Watcher {
     socket.on('error', (e) => this.close(`socket error: ${e.message}`));
     socket.on('close', () => this.close('client closed the connection'));
     socket.on('drain', () => {
-      if (!this.recvDisabled && !this.closed) socket.resume();
+      if (!this.recvDisabled && !this.throttled && !this.closed) socket.resume();
     });
   }
 
@@ -103,7 +105,7 @@ export class ServerCnxn implements Watcher {
     const max = this.zks.config.juteMaxBuffer;
     this.needed = 0;
     try {
-      while (!this.recvDisabled && !this.closed && !this.closing && buf.length - pos >= 4) {
+      while (!this.recvDisabled && !this.throttled && !this.closed && !this.closing && buf.length - pos >= 4) {
         const len = buf.readInt32BE(pos);
         if (!this.initialized && this.packetsReceived === 0 && this.zks.isFourLetterWord(len)) {
           this.leftover = null;
@@ -140,6 +142,21 @@ export class ServerCnxn implements Watcher {
     }
     if (this.closed || this.leftover !== buf) return;
     this.leftover = pos >= buf.length ? null : buf.subarray(pos);
+  }
+
+  /** Stops reading until the server's outstanding requests drop below the limit. */
+  throttle(): void {
+    if (this.throttled) return;
+    this.throttled = true;
+    this.socket.pause();
+  }
+
+  unthrottle(): void {
+    if (!this.throttled) return;
+    this.throttled = false;
+    if (this.closed) return;
+    this.socket.resume();
+    if (this.leftover !== null) setImmediate(() => this.readFrames());
   }
 
   /** Stops reading frames until enableRecv (while a session is being set up). */

@@ -521,11 +521,24 @@ export class ZooKeeperServer {
       return;
     }
     this.outstandingRequests++;
+    // globalOutstandingLimit: a client that pushes the server past it stops being read until
+    // requests drain (Apache's throttling), which bounds the memory queued requests take.
+    const limit = this.config.globalOutstandingLimit;
+    if (limit > 0 && this.outstandingRequests >= limit && request.cnxn !== null) {
+      request.cnxn.throttle();
+      this.throttled.add(request.cnxn);
+    }
     this.firstProcessor.processRequest(request);
   }
 
+  private readonly throttled = new Set<ServerCnxn>();
+
   requestFinished(request: Request): void {
     this.outstandingRequests--;
+    if (this.throttled.size > 0 && this.outstandingRequests < this.config.globalOutstandingLimit) {
+      for (const c of this.throttled) c.unthrottle();
+      this.throttled.clear();
+    }
     const latency = Date.now() - request.startTime;
     const s = this.stats;
     s.latencyCount++;
