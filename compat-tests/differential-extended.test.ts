@@ -7,7 +7,13 @@ import { World, ops, runScenario } from './lib/wire';
 
 let apache: RunningServer;
 let zkts: RunningServer;
-const props = { 'zookeeper.extendedTypesEnabled': 'true', 'znode.container.checkIntervalMs': '100', 'zookeeper.enforceQuota': 'true' };
+const props = {
+  'zookeeper.extendedTypesEnabled': 'true',
+  'znode.container.checkIntervalMs': '100',
+  'zookeeper.enforceQuota': 'true',
+  // super:adminsecret
+  'zookeeper.DigestAuthenticationProvider.superDigest': 'super:GcMT0ijsx21yLyTWAWMqFV/azZE=',
+};
 
 beforeAll(async () => {
   [apache, zkts] = await Promise.all([
@@ -29,6 +35,7 @@ function lastErr(t: unknown, op: string, path: string): number | undefined {
 }
 
 const expectations: Record<string, [string, string, number][]> = {
+  'the super digest user passes every ACL check': [['delete', '/private', 0]],
   'quotas: usage tracked in zookeeper_stats, hard limits refuse writes with QuotaExceeded': [['create', '/qq/w', -125]],
   'containers are deleted once they had children and are empty again': [
     ['exists', '/c1', -101],
@@ -45,6 +52,26 @@ const expectations: Record<string, [string, string, number][]> = {
 };
 
 const scenarios: [string, (w: World) => Promise<void>][] = [
+  [
+    'the super digest user passes every ACL check',
+    async (w) => {
+      const A = await w.session('A');
+      const S = await w.session('S');
+      await A.run(ops.auth('digest', 'alice:pw'));
+      await A.run(ops.create('/private', 'mine', 0, [{ perms: 31, id: { scheme: 'auth', id: '' } }]));
+      await S.run(ops.getData('/private'));
+      await S.run(ops.auth('digest', 'super:wrong'));
+      await S.run(ops.getData('/private'));
+      await S.run(ops.auth('digest', 'super:adminsecret'));
+      await S.run(ops.whoAmI());
+      await S.run(ops.getData('/private'));
+      await S.run(ops.getACL('/private'));
+      await S.run(ops.setData('/private', 'super was here'));
+      await S.run(ops.create('/private/kid', ''));
+      await S.run(ops.delete('/private/kid'));
+      await S.run(ops.delete('/private'));
+    },
+  ],
   [
     'quotas: usage tracked in zookeeper_stats, hard limits refuse writes with QuotaExceeded',
     async (w) => {
@@ -85,11 +112,9 @@ const scenarios: [string, (w: World) => Promise<void>][] = [
       await A.run(ops.multi([ops.createContainer('/c5'), ops.create('/c5/k', '')]));
       await B.run(ops.exists('/c1', true));
       await B.run(ops.getChildren('/', true));
-      await A.run(ops.delete('/c1/kid/deeper'));
-      await A.run(ops.delete('/c1/kid'));
-      await A.run(ops.delete('/c3/kid'));
-      await A.run(ops.delete('/c5/k'));
-      await sleep(800);
+      // Emptied in one txn, so that both servers' sweeps (every 100 ms) see the same candidates.
+      await A.run(ops.multi([ops.delete('/c1/kid/deeper'), ops.delete('/c1/kid'), ops.delete('/c3/kid'), ops.delete('/c5/k')]));
+      await sleep(2000);
       await w.settle();
       for (const p of ['/c1', '/c2', '/c3', '/c4', '/c5']) await A.run(ops.exists(p));
       await A.run(ops.delete('/c2'));
@@ -101,8 +126,8 @@ const scenarios: [string, (w: World) => Promise<void>][] = [
     'TTL nodes: creation rules, Stat, and expiry when unmodified and childless',
     async (w) => {
       const A = await w.session('A');
-      await A.run(ops.createTTL('/t1', 'x', 5, 300));
-      await A.run(ops.createTTL('/t2', 'x', 6, 300));
+      await A.run(ops.createTTL('/t1', 'x', 5, 1500));
+      await A.run(ops.createTTL('/t2', 'x', 6, 1500));
       await A.run(ops.createTTL('/t3', 'x', 5, 0));
       await A.run(ops.createTTL('/t3', 'x', 5, -5));
       await A.run(ops.createTTL('/t3', 'x', 5, 0x10000000000));
@@ -113,7 +138,8 @@ const scenarios: [string, (w: World) => Promise<void>][] = [
       await A.run(ops.create('/t4', 'x', 5));
       await A.run(ops.getData('/t1'));
       await A.run(ops.getChildren2('/'));
-      await sleep(1000);
+      // Expired after 1.5 s unmodified, and swept every 100 ms: wait well past both.
+      await sleep(3000);
       for (const p of ['/t1', '/t20000000001', '/long']) await A.run(ops.exists(p));
       await A.run(ops.delete('/long/kid'));
       await A.run(ops.delete('/long'));
