@@ -250,18 +250,12 @@ export class PrepRequestProcessor {
         this.checkSession(request);
         const path: string = rec.path;
         const parentPath = this.getParentPathAndValidate(path);
-        let parent = this.getRecordForPath(parentPath);
+        const parent = this.getRecordForPath(parentPath);
         zks.auth.checkACL(parent.acl, Perms.DELETE, request.authInfo, path);
-        let node = this.getRecordForPath(path);
+        const node = this.getRecordForPath(path);
         PrepRequestProcessor.checkAndIncVersion(node.stat!.version, rec.version, path);
         if (node.childCount > 0) throw new KeeperException(Code.NOTEMPTY, path);
-        parent = parent.duplicate(zxid);
-        parent.childCount--;
-        parent.stat!.pzxid = zxid;
-        this.addChangeRecord(parent);
-        node = new ChangeRecord(zxid, path, null, -1, null);
-        this.addChangeRecord(node);
-        return { path };
+        return this.recordDelete(parent, path, zxid);
       }
       case OpCode.setData: {
         this.checkSession(request);
@@ -387,15 +381,19 @@ export class PrepRequestProcessor {
   /** ContainerManager's delete: refused if the node gained children or is a plain ephemeral. */
   private prepDeleteContainer(path: string, zxid: number): TxnBody {
     const parentPath = this.getParentPathAndValidate(path);
-    let node = this.getRecordForPath(path);
+    const node = this.getRecordForPath(path);
     if (node.childCount > 0) throw new KeeperException(Code.NOTEMPTY, path);
     if (this.zks.dataTree.ephemeralType(node.stat!.ephemeralOwner) === Ephemeral.NORMAL) throw new KeeperException(Code.BADVERSION, path);
-    const parent = this.getRecordForPath(parentPath).duplicate(zxid);
+    return this.recordDelete(this.getRecordForPath(parentPath), path, zxid);
+  }
+
+  /** The change records of a delete: the parent loses a child (pzxid moves), the node is gone. */
+  private recordDelete(parentRecord: ChangeRecord, path: string, zxid: number): TxnBody {
+    const parent = parentRecord.duplicate(zxid);
     parent.childCount--;
     parent.stat!.pzxid = zxid;
     this.addChangeRecord(parent);
-    node = new ChangeRecord(zxid, path, null, -1, null);
-    this.addChangeRecord(node);
+    this.addChangeRecord(new ChangeRecord(zxid, path, null, -1, null));
     return { path };
   }
 
