@@ -6,5 +6,7 @@ module.exports = {
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }],
   },
+  // Examples import the package by name, as a user's test suite would.
+  moduleNameMapper: { '^zkts$': '<rootDir>/src/index.ts' },
   testTimeout: 30000,
 };
