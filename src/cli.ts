@@ -93,6 +93,9 @@ export async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'bench':
+      // Load generator for any ZooKeeper-compatible server (src/bench); `zkts bench --help`.
+      return (await import('./bench/cli')).benchMain(args.rest);
     case 'version':
       process.stdout.write(`${VERSION_STRING}\n`);
       return 0;

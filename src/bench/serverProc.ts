@@ -1,0 +1,290 @@
+/**
+ * Server processes for bench:compare: Apache ZooKeeper 3.8 (ZooKeeperServerMain from the Debian
+ * packages, as compat-tests/lib/servers.ts starts it, but with the JVM's default heap) and zkts
+ * (`node bin/zkts.js start-foreground`), each on a loopback port with its own data dir, plus the
+ * /proc readings the comparison needs. Linux only (reads /proc).
+ */
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as path from 'path';
+import { BenchConnection } from './conn';
+import { sendExists } from './loader';
+
+export type ServerKind = 'apache' | 'zkts';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const ZKTS_BIN = process.env.ZKTS_BIN ?? path.join(REPO_ROOT, 'bin', 'zkts.js');
+const ZK_CLASSPATH = process.env.ZK_CLASSPATH ?? '/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar';
+const JAVA = process.env.JAVA ?? 'java';
+
+export interface LaunchOptions {
+  kind: ServerKind;
+  /** Holds zoo.cfg, server.log and data/ (kept across restarts). */
+  workDir: string;
+  port: number;
+  /** zoo.cfg entries on top of the common ones. */
+  cfg?: Record<string, string>;
+  /** Extra arguments before the main class / script (JVM flags, node flags such as --cpu-prof). */
+  runtimeArgs?: string[];
+  /** How long to wait for the first served request. */
+  startTimeoutMs?: number;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen({ host: '127.0.0.1', port: 0 }, () => {
+      const a = srv.address();
+      const port = a !== null && typeof a === 'object' ? a.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The zoo.cfg both servers get: same keys, fsync on (the default), loopback only. */
+export function zooCfgText(dataDir: string, port: number, extra: Record<string, string> = {}): string {
+  const cfg: Record<string, string> = {
+    tickTime: '2000',
+    initLimit: '10',
+    syncLimit: '5',
+    dataDir,
+    clientPort: String(port),
+    clientPortAddress: '127.0.0.1',
+    maxClientCnxns: '0',
+    'admin.enableServer': 'false',
+    '4lw.commands.whitelist': '*',
+    forceSync: 'yes',
+    ...extra,
+  };
+  return Object.entries(cfg)
+    .map(([k, v]) => `${k}=${v}\n`)
+    .join('');
+}
+
+/**
+ * Kills the server if this process goes away without stopping it: a small node process holding a
+ * pipe from us notices EOF and sends SIGTERM, then SIGKILL.
+ */
+const WATCHDOG_SRC = `
+const pid = Number(process.argv[1]);
+let armed = true;
+process.stdin.on('data', (d) => { if (String(d).includes('d')) { armed = false; process.exit(0); } });
+const fire = () => {
+  if (!armed) process.exit(0);
+  try { process.kill(pid, 'SIGTERM'); } catch { process.exit(0); }
+  const t0 = Date.now();
+  setInterval(() => {
+    try { process.kill(pid, 0); } catch { process.exit(0); }
+    if (Date.now() - t0 > 10000) { try { process.kill(pid, 'SIGKILL'); } catch {} process.exit(0); }
+  }, 100);
+};
+process.stdin.on('end', fire);
+process.stdin.on('close', fire);
+process.stdin.on('error', fire);
+process.stdin.resume();
+`;
+
+let clkTck = 0;
+/** Clock ticks per second of /proc/<pid>/stat times. */
+export function clockTicks(): number {
+  if (clkTck === 0) {
+    try {
+      clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clkTck = 100;
+    }
+  }
+  return clkTck;
+}
+
+/** utime + stime of a process (all its threads), in seconds; NaN if unreadable. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.substring(s.lastIndexOf(')') + 2).split(' ');
+    // Fields after the command: state(3) ppid(4) ... utime(14) stime(15).
+    return (Number(f[11]) + Number(f[12])) / clockTicks();
+  } catch {
+    return NaN;
+  }
+}
+
+/** VmRSS of a process in bytes; NaN if unreadable. */
+export function rssBytes(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m === null ? NaN : Number(m[1]) * 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class ServerProcess {
+  readonly kind: ServerKind;
+  readonly port: number;
+  readonly workDir: string;
+  readonly dataDir: string;
+  readonly logFile: string;
+  readonly child: ChildProcess;
+  /** ms from spawn() to the reply of the first request (connect + exists) the server answered. */
+  startupMs = NaN;
+  private readonly dog: ChildProcess | null;
+  private exitPromise: Promise<void>;
+
+  private constructor(o: LaunchOptions, child: ChildProcess, dog: ChildProcess | null) {
+    this.kind = o.kind;
+    this.port = o.port;
+    this.workDir = o.workDir;
+    this.dataDir = path.join(o.workDir, 'data');
+    this.logFile = path.join(o.workDir, 'server.log');
+    this.child = child;
+    this.dog = dog;
+    this.exitPromise = new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve();
+      else child.once('exit', () => resolve());
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get exited(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
+  /** Writes zoo.cfg, starts the server and waits until it answers a request. */
+  static async start(o: LaunchOptions): Promise<ServerProcess> {
+    const dataDir = path.join(o.workDir, 'data');
+    fs.mkdirSync(dataDir, { recursive: true });
+    const cfgFile = path.join(o.workDir, 'zoo.cfg');
+    fs.writeFileSync(cfgFile, zooCfgText(dataDir, o.port, o.cfg));
+    const logFile = path.join(o.workDir, 'server.log');
+    const fd = fs.openSync(logFile, 'a');
+    let cmd: string;
+    let args: string[];
+    if (o.kind === 'apache') {
+      cmd = JAVA;
+      args = [...(o.runtimeArgs ?? []), '-cp', ZK_CLASSPATH, 'org.apache.zookeeper.server.ZooKeeperServerMain', cfgFile];
+    } else {
+      cmd = process.execPath;
+      args = [...(o.runtimeArgs ?? []), ZKTS_BIN, 'start-foreground', cfgFile];
+    }
+    const t0 = performance.now();
+    let child: ChildProcess;
+    try {
+      child = spawn(cmd, args, { cwd: o.workDir, stdio: ['ignore', fd, fd], env: process.env });
+    } finally {
+      fs.closeSync(fd);
+    }
+    let dog: ChildProcess | null = null;
+    if (child.pid !== undefined) {
+      dog = spawn(process.execPath, ['-e', WATCHDOG_SRC, String(child.pid)], { stdio: ['pipe', 'ignore', 'ignore'] });
+      dog.on('error', () => undefined);
+      dog.stdin?.on('error', () => undefined);
+      dog.unref();
+      (dog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    }
+    child.on('error', () => undefined);
+    const sp = new ServerProcess(o, child, dog);
+    try {
+      await sp.waitServing(t0, o.startTimeoutMs ?? 180_000);
+    } catch (e) {
+      await sp.stop();
+      throw e;
+    }
+    return sp;
+  }
+
+  private async waitServing(t0: number, timeoutMs: number): Promise<void> {
+    const deadline = t0 + timeoutMs;
+    let last = '';
+    for (;;) {
+      if (this.exited) throw new Error(`${this.kind} exited during startup (${this.child.exitCode ?? this.child.signalCode}); log ${this.logFile}:\n${tail(this.logFile)}`);
+      try {
+        const c = await BenchConnection.connect({ host: '127.0.0.1', port: this.port, connectTimeoutMs: 5000 });
+        const ok = await new Promise<boolean>((resolve) => {
+          c.onReply = () => resolve(true);
+          c.onClose = () => resolve(false);
+          sendExists(c, '/', performance.now());
+        });
+        const t1 = performance.now();
+        c.destroy();
+        if (ok) {
+          this.startupMs = t1 - t0;
+          return;
+        }
+        last = 'closed before the first reply';
+      } catch (e) {
+        last = (e as Error).message;
+      }
+      if (performance.now() > deadline) throw new Error(`${this.kind}: no reply within ${timeoutMs} ms (last: ${last}); log ${this.logFile}:\n${tail(this.logFile)}`);
+      await sleep(5);
+    }
+  }
+
+  cpuSeconds(): number {
+    return cpuSeconds(this.pid);
+  }
+
+  rssBytes(): number {
+    return rssBytes(this.pid);
+  }
+
+  /** Snapshot files in the data dir (version-2/snapshot.*). */
+  snapshotCount(): number {
+    try {
+      return fs.readdirSync(path.join(this.dataDir, 'version-2')).filter((f) => f.startsWith('snapshot.')).length;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after graceMs; resolves once the process is gone. */
+  async stop(graceMs = 15_000): Promise<void> {
+    if (!this.exited && this.child.pid !== undefined) {
+      this.child.kill('SIGTERM');
+      const t = setTimeout(() => {
+        if (!this.exited) this.child.kill('SIGKILL');
+      }, graceMs);
+      await this.exitPromise;
+      clearTimeout(t);
+    }
+    if (this.dog !== null && this.dog.exitCode === null) {
+      try {
+        this.dog.stdin?.end('d');
+      } catch {
+        this.dog.kill('SIGKILL');
+      }
+    }
+  }
+}
+
+function tail(file: string, lines = 20): string {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+export function javaVersion(): string {
+  const r = spawnSync(JAVA, ['-version'], { encoding: 'utf8' });
+  return `${r.stderr ?? ''}${r.stdout ?? ''}`.split('\n')[0].trim() || 'unknown';
+}
+
+export function apacheVersion(): string {
+  const d = spawnSync('dpkg-query', ['-W', '-f=${Version}', 'zookeeper'], { encoding: 'utf8' });
+  if (d.status === 0 && d.stdout.trim() !== '') return d.stdout.trim();
+  try {
+    const jar = fs.realpathSync('/usr/share/java/zookeeper.jar');
+    const m = /zookeeper-([\d.]+)\.jar$/.exec(jar);
+    return m !== null ? m[1] : path.basename(jar);
+  } catch {
+    return 'unknown';
+  }
+}
