@@ -24,7 +24,7 @@ if (argv.includes('--help') || argv.includes('-h')) {
   --warmup S            warmup seconds per row (1)
   --small N, --big N    znodes for the memory/restart/snapshot phase (100000, 1000000)
   --snap-duration S     seconds of the snapshot and no-snapshot runs (20)
-  --snap-count N        snapCount during the snapshot run (10000)
+  --snap-count N        snapCount during the snapshot run (2000)
   --rows REGEX          only the matrix rows whose id matches (e.g. 'get-1x1')
   --only apache|zkts    one server only
   --workers W           load generator worker threads (default: min(sessions, cores-1))

@@ -9,7 +9,7 @@ import * as path from 'path';
 import { median } from './histogram';
 import { loadTree } from './loader';
 import { renderMarkdown, renderSvg } from './report';
-import { apacheVersion, freePort, javaVersion, REPO_ROOT, ServerKind, ServerProcess } from './serverProc';
+import { apacheVersion, freePort, javaVersion, REPO_ROOT, ServerKind, ServerProcess, snapshotBuild } from './serverProc';
 import { BenchResult, runBench } from './runner';
 import { runRtt } from './rtt';
 import { BenchOp, KeySpace, makeValue } from './workload';
@@ -168,7 +168,7 @@ function parseArgs(argv: string[]): { o: CompareOptions; out: string | null; svg
         smallNodes: 100_000,
         bigNodes: 1_000_000,
         snapDurationS: 20,
-        snapCount: 10_000,
+        snapCount: 2_000,
         servers: ['apache', 'zkts'],
         rows: fullMatrix(),
         zktsNodeArgs: [],
@@ -283,6 +283,9 @@ function machineInfo(): Machine {
     zkts = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
     const g = spawnSync('git', ['-C', REPO_ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
     if (g.status === 0) zkts += ` (${g.stdout.trim()})`;
+    // dist/ is built from the working tree: say so when it differs from the commit.
+    const d = spawnSync('git', ['-C', REPO_ROOT, 'status', '--porcelain', '--', 'src'], { encoding: 'utf8' });
+    if (d.status === 0 && d.stdout.trim() !== '') zkts += ' + uncommitted changes in src/';
   } catch {
     /* keep */
   }
@@ -304,7 +307,10 @@ function machineInfo(): Machine {
 class Servers {
   private readonly live = new Set<ServerProcess>();
   private readonly dirs = new Set<string>();
-  constructor(private readonly o: CompareOptions) {}
+  constructor(
+    private readonly o: CompareOptions,
+    private readonly zktsBin: string | undefined,
+  ) {}
 
   newDir(kind: ServerKind): string {
     const d = fs.mkdtempSync(path.join(os.tmpdir(), `zkts-bench-${kind}-`));
@@ -320,6 +326,7 @@ class Servers {
       port,
       cfg,
       runtimeArgs: kind === 'zkts' ? this.o.zktsNodeArgs : this.o.apacheJvmArgs,
+      zktsBin: this.zktsBin,
     });
     this.live.add(sp);
     return sp;
@@ -453,7 +460,8 @@ async function snapRun(sp: ServerProcess, ks: KeySpace, o: CompareOptions): Prom
     readRatio: 0.9,
     valueSize: 100,
     durationS: o.snapDurationS,
-    warmupS: Math.min(2, o.warmupS * 2),
+    // Longer than a row's warmup: the server has just restarted (the JVM's JIT starts cold).
+    warmupS: o.quick ? 0.3 : 5,
     workers: o.workers,
     keys: ks.keys,
     maxOps: 100_000_000,
@@ -499,7 +507,14 @@ export async function runCompare(o: CompareOptions, command: string, onStage?: (
     res.lifecycle[k] = [];
     for (const r of o.rows) res.samples[k][r.id] = [];
   }
-  const servers = new Servers(o);
+  // One build for the whole run, even if dist/ is rebuilt meanwhile (unless ZKTS_BIN points elsewhere).
+  let zktsBin: string | undefined;
+  let buildDir: string | null = null;
+  if (o.servers.includes('zkts') && process.env.ZKTS_BIN === undefined) {
+    buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zkts-bench-build-'));
+    zktsBin = snapshotBuild(buildDir);
+  }
+  const servers = new Servers(o, zktsBin);
   const onExit = (): void => servers.killAll();
   process.on('exit', onExit);
   const onSig = (): void => {
@@ -554,6 +569,7 @@ export async function runCompare(o: CompareOptions, command: string, onStage?: (
     process.removeListener('SIGTERM', onSig);
     await servers.stopAll();
     process.removeListener('exit', onExit);
+    if (buildDir !== null) fs.rmSync(buildDir, { recursive: true, force: true });
   }
   res.machine.loadAvgEnd = os.loadavg();
   res.elapsedS = (Date.now() - t00) / 1000;

@@ -276,6 +276,22 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   let cpuAtStart: NodeJS.CpuUsage | null = null;
   let cpuDelta: NodeJS.CpuUsage | null = null;
   const timers: NodeJS.Timeout[] = [];
+  // The window's edges, for CPU readings (here and by the caller). The end also fires when the groups
+  // finish first (their clocks run in other threads), but only after the start.
+  let started = false;
+  let ended = false;
+  const measureStart = (): void => {
+    if (started) return;
+    started = true;
+    cpuAtStart = process.cpuUsage();
+    o.onMeasureStart?.();
+  };
+  const measureEnd = (): void => {
+    if (!started || ended) return;
+    ended = true;
+    if (cpuAtStart !== null) cpuDelta = process.cpuUsage(cpuAtStart);
+    o.onMeasureEnd?.();
+  };
   try {
     for (let k = 0; k < nGroups; k++) {
       const sessions: number[] = [];
@@ -296,18 +312,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const start = Date.now() + 20;
     measureAt = start + o.warmupS * 1000;
     endAt = measureAt + o.durationS * 1000;
-    timers.push(
-      setTimeout(() => {
-        cpuAtStart = process.cpuUsage();
-        o.onMeasureStart?.();
-      }, measureAt - Date.now()),
-    );
-    timers.push(
-      setTimeout(() => {
-        if (cpuAtStart !== null) cpuDelta = process.cpuUsage(cpuAtStart);
-        o.onMeasureEnd?.();
-      }, endAt - Date.now()),
-    );
+    timers.push(setTimeout(measureStart, measureAt - Date.now()));
+    timers.push(setTimeout(measureEnd, endAt - Date.now()));
     let last = 0;
     let lastT = Date.now();
     if (o.progress !== undefined) {
@@ -340,6 +346,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       o.signal?.removeEventListener('abort', onAbort);
     }
     finishedAt = Date.now();
+    if (finishedAt >= measureAt) {
+      measureStart();
+      measureEnd();
+    }
     for (const r of results) issued = { ...issued, ...r.issued };
   } finally {
     for (const t of timers) clearTimeout(t);
@@ -352,7 +362,6 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       }
     }
   }
-  if (cpuDelta === null && cpuAtStart !== null) cpuDelta = process.cpuUsage(cpuAtStart);
 
   const hist = new Histogram();
   const readHist = new Histogram();

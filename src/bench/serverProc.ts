@@ -29,6 +29,8 @@ export interface LaunchOptions {
   runtimeArgs?: string[];
   /** How long to wait for the first served request. */
   startTimeoutMs?: number;
+  /** zkts entry point (default ZKTS_BIN). */
+  zktsBin?: string;
 }
 
 export function freePort(): Promise<number> {
@@ -172,12 +174,14 @@ export class ServerProcess {
       args = [...(o.runtimeArgs ?? []), '-cp', ZK_CLASSPATH, 'org.apache.zookeeper.server.ZooKeeperServerMain', cfgFile];
     } else {
       cmd = process.execPath;
-      args = [...(o.runtimeArgs ?? []), ZKTS_BIN, 'start-foreground', cfgFile];
+      args = [...(o.runtimeArgs ?? []), o.zktsBin ?? ZKTS_BIN, 'start-foreground', cfgFile];
     }
     const t0 = performance.now();
     let child: ChildProcess;
     try {
-      child = spawn(cmd, args, { cwd: o.workDir, stdio: ['ignore', fd, fd], env: process.env });
+      // NODE_PATH: a zkts build copied elsewhere (snapshotBuild) still finds the repo's node_modules.
+      const env = { ...process.env, NODE_PATH: [path.join(REPO_ROOT, 'node_modules'), process.env.NODE_PATH].filter(Boolean).join(path.delimiter) };
+      child = spawn(cmd, args, { cwd: o.workDir, stdio: ['ignore', fd, fd], env });
     } finally {
       fs.closeSync(fd);
     }
@@ -262,6 +266,18 @@ export class ServerProcess {
       }
     }
   }
+}
+
+/**
+ * Copies the built server (dist/ and bin/zkts.js) to dir and returns the copy's entry point: a long
+ * comparison then runs one build throughout, even if dist/ is rebuilt meanwhile.
+ */
+export function snapshotBuild(dir: string): string {
+  fs.cpSync(path.join(REPO_ROOT, 'dist'), path.join(dir, 'dist'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'bin'), { recursive: true });
+  fs.copyFileSync(ZKTS_BIN, path.join(dir, 'bin', 'zkts.js'));
+  fs.copyFileSync(path.join(REPO_ROOT, 'package.json'), path.join(dir, 'package.json'));
+  return path.join(dir, 'bin', 'zkts.js');
 }
 
 function tail(file: string, lines = 20): string {
