@@ -108,6 +108,8 @@ export interface CompareResults {
   samples: Record<string, Record<string, RowSample[]>>;
   lifecycle: Record<string, LifecycleSample[]>;
   rtt: RttSample[];
+  /** os.loadavg() at the start of each repetition: other work on the machine. */
+  loadAvg: number[][];
 }
 
 const KB10 = 10 * 1024;
@@ -402,6 +404,15 @@ function sampleOf(res: BenchResult, cpu0: number, cpu1: number): RowSample {
 
 const fmtRate = (x: number): string => `${Math.round(x)}/s`;
 
+async function warmUp(sp: ServerProcess, o: CompareOptions): Promise<void> {
+  const base = { host: '127.0.0.1', port: sp.port, readRatio: 0.5, warmupS: 0, workers: o.workers, keys: 1000, maxOps: 100_000_000 };
+  const durationS = o.quick ? 0.3 : 4;
+  for (const valueSize of [100, 10 * 1024]) {
+    await runBench({ ...base, op: 'mix', sessions: 8, inflight: 10, valueSize, durationS });
+  }
+  await runBench({ ...base, op: 'create', sessions: 8, inflight: 10, valueSize: 100, durationS: durationS / 2, maxOps: 50_000 });
+}
+
 /** Large-tree phase on a fresh server: RSS after loading, restart time, p999 with and without snapshots. */
 async function bigPhase(kind: ServerKind, o: CompareOptions, servers: Servers, startupMs: number[]): Promise<LifecycleSample> {
   const dir = servers.newDir(kind);
@@ -500,6 +511,7 @@ export async function runCompare(o: CompareOptions, command: string, onStage?: (
     samples: {},
     lifecycle: {},
     rtt: [],
+    loadAvg: [],
   };
   delete (res.options as Partial<CompareOptions>).rows;
   for (const k of o.servers) {
@@ -519,7 +531,10 @@ export async function runCompare(o: CompareOptions, command: string, onStage?: (
   process.on('exit', onExit);
   const onSig = (): void => {
     log('interrupted: stopping the servers');
-    void servers.stopAll().then(() => process.exit(130));
+    void servers.stopAll().then(() => {
+      if (buildDir !== null) fs.rmSync(buildDir, { recursive: true, force: true });
+      process.exit(130);
+    });
   };
   process.once('SIGINT', onSig);
   process.once('SIGTERM', onSig);
@@ -542,6 +557,10 @@ export async function runCompare(o: CompareOptions, command: string, onStage?: (
         startup[k] = [live[k]!.startupMs];
         log(`${k} up on port ${live[k]!.port} (pid ${live[k]!.pid}) after ${Math.round(live[k]!.startupMs)} ms`);
       }
+      // A fresh JVM compiles its hot paths during the first seconds of load; so does V8. Warm both
+      // up on reads and writes before the first row, so the first rows do not measure the JIT.
+      for (const k of o.servers) await warmUp(live[k]!, o);
+      res.loadAvg.push(os.loadavg());
       for (const r of o.rows) {
         for (const k of o.servers) {
           const sp = live[k]!;

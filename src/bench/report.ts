@@ -101,7 +101,10 @@ export function renderMarkdown(res: CompareResults, svgRel: string): string {
   L.push(`| Java | ${m.java} |`);
   L.push(`| Apache ZooKeeper | ${m.apache} (Debian package, ZooKeeperServerMain) |`);
   L.push(`| zkts | ${m.zkts} |`);
-  L.push(`| load average (1/5/15 min) at start, end | ${m.loadAvgStart.map((x) => x.toFixed(2)).join(' ')}; ${m.loadAvgEnd.map((x) => x.toFixed(2)).join(' ')} |`);
+  const la = [m.loadAvgStart, ...(res.loadAvg ?? []), m.loadAvgEnd].filter((x) => x.length > 0).map((x) => x[0]);
+  L.push(
+    `| load average (1 min) at the start, at each repetition, at the end | ${la.map((x) => x.toFixed(1)).join(', ')}${Math.max(...la) > m.cores ? ` — **more runnable threads than cores: other work shared the machine, so absolute numbers are low and noisy; the ratios, from interleaved runs, hold up better than the absolute numbers**` : ''} |`,
+  );
   L.push('');
   L.push('## Setup');
   L.push('');

@@ -181,6 +181,7 @@ test('the report renders from results (both servers, one server)', () => {
     },
     lifecycle: { apache: [lc, lc], zkts: [lc, lc] },
     rtt: [{ p50Ms: 0.05, p99Ms: 0.1, p999Ms: 0.2, meanMs: 0.06 }],
+    loadAvg: [[1, 1, 1]],
   };
   const md = renderMarkdown(res, 'performance.svg');
   expect(md).toContain('| get 100 B | 1 × 1 |');
