@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import { AdminServices } from './admin';
 import { ServerConfig } from './config/zooCfg';
 import { ZooKeeperServer } from './server/zooKeeperServer';
 import { Logger } from './util/logger';
@@ -10,7 +11,17 @@ export async function runStandalone(config: ServerConfig, log: Logger): Promise<
   }
   if (config.ignoredKeys.length > 0) log.debug(`Accepted but not used: ${config.ignoredKeys.join(', ')}`);
   const zks = new ZooKeeperServer(config, { log });
-  const port = await zks.start();
+  // The AdminServer and /metrics, if configured, start before the client port (as in Apache); stopping
+  // the server stops them.
+  const admin = AdminServices.attach(zks, log);
+  await admin.start();
+  let port: number;
+  try {
+    port = await zks.start();
+  } catch (e) {
+    await admin.stop();
+    throw e;
+  }
   log.info(`zkts serving clients on ${config.clientPortAddress ?? '0.0.0.0'}:${port} (tickTime ${config.tickTime}, sessions ${config.minSessionTimeout}-${config.maxSessionTimeout} ms)`);
   return zks;
 }

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { AdminServices } from './admin';
 import { defaultConfig, ServerConfig } from './config/zooCfg';
 import { ZooKeeperServer } from './server/zooKeeperServer';
 import { Logger } from './util/logger';
@@ -22,12 +23,15 @@ export interface TestingServerOptions {
 export class TestingServer {
   readonly server: ZooKeeperServer;
   readonly dataDir: string;
+  /** The AdminServer and /metrics endpoint (when the config enables them). */
+  readonly admin: AdminServices;
   private readonly host: string;
 
-  private constructor(server: ZooKeeperServer, dataDir: string, host: string) {
+  private constructor(server: ZooKeeperServer, dataDir: string, host: string, admin: AdminServices) {
     this.server = server;
     this.dataDir = dataDir;
     this.host = host;
+    this.admin = admin;
   }
 
   static async start(opts: TestingServerOptions = {}): Promise<TestingServer> {
@@ -42,8 +46,15 @@ export class TestingServer {
       ...opts.config,
     });
     const server = new ZooKeeperServer(config, { log: opts.log });
-    await server.start();
-    return new TestingServer(server, dataDir, host);
+    const admin = AdminServices.attach(server);
+    await admin.start();
+    try {
+      await server.start();
+    } catch (e) {
+      await admin.stop();
+      throw e;
+    }
+    return new TestingServer(server, dataDir, host, admin);
   }
 
   get port(): number {
@@ -55,6 +66,7 @@ export class TestingServer {
   }
 
   async stop(): Promise<void> {
+    await this.admin.stop();
     await this.server.stop();
     fs.rmSync(this.dataDir, { recursive: true, force: true });
   }

@@ -611,7 +611,7 @@ export class ZooKeeperServer {
   runFourLetterWord(cnxn: ServerCnxn, word: string): void {
     this.stats.packetsReceived++;
     cnxn.disableRecv();
-    const text = runFourLetterWord(this, word);
+    const text = runFourLetterWord(this, word, cnxn);
     cnxn.socket.write(text, 'utf8');
     cnxn.closeAfterFlush('four letter word');
   }

@@ -1,0 +1,426 @@
+/**
+ * Differential tests of the admin interfaces: four-letter words, the AdminServer's JSON commands and
+ * the metric names, on Apache ZooKeeper 3.8 and zkts after the same client scenario.
+ *
+ * Outputs are compared as text after normalizing only what legitimately differs between two servers:
+ * version strings, ports, session ids, paths of the data directories, dates and times, latencies,
+ * uptimes, directory sizes, file descriptor counts, JVM/Node details. Keys, their order, line shapes
+ * and the value of every deterministic field are compared as they are.
+ *
+ * The oracle's AdminServer needs javax.servlet on the classpath (Debian's zookeeper.jar manifest does
+ * not list it): /usr/share/java/servlet-api.jar is added when it exists. The Prometheus provider jar
+ * is not installed with Debian's zookeeper package, so /metrics is checked against the metric names
+ * and kinds the oracle's mntr reveals.
+ */
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import { RawClient } from '../src/client/rawClient';
+import * as R from '../src/jute/records';
+import { OpCode } from '../src/protocol/opCodes';
+import { RunningServer, fourLetterWord, freePort, startOracle, startZkts } from './lib/servers';
+
+const SERVLET_API = '/usr/share/java/servlet-api.jar';
+const DEFAULT_CP = '/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar';
+const OPEN_ACL: R.ACL[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+
+interface Side {
+  server: RunningServer;
+  adminPort: number;
+  metricsPort: number;
+  clients: RawClient[];
+  /** Session ids of the scenario's clients, in creation order. */
+  sessions: bigint[];
+}
+
+async function startPair(cfg: Record<string, string>): Promise<[Side, Side]> {
+  const mk = async (): Promise<Side> => ({ server: null as unknown as RunningServer, adminPort: await freePort(), metricsPort: 0, clients: [], sessions: [] });
+  const apache = await mk();
+  const zkts = await mk();
+  const adminCfg = (s: Side) => ({
+    ...cfg,
+    'admin.enableServer': 'true',
+    'admin.serverAddress': '127.0.0.1',
+    'admin.serverPort': String(s.adminPort),
+  });
+  const savedCp = process.env.ZK_CLASSPATH;
+  if (savedCp === undefined && fs.existsSync(SERVLET_API)) process.env.ZK_CLASSPATH = `${DEFAULT_CP}:${SERVLET_API}`;
+  try {
+    [apache.server, zkts.server] = await Promise.all([
+      startOracle({ cfg: adminCfg(apache) }),
+      startZkts({ cfg: adminCfg(zkts) }),
+    ]);
+  } finally {
+    if (savedCp === undefined) delete process.env.ZK_CLASSPATH;
+  }
+  return [apache, zkts];
+}
+
+async function stopSide(s: Side | undefined): Promise<void> {
+  if (s === undefined) return;
+  for (const c of s.clients) c.destroy();
+  await s.server?.stop();
+}
+
+function httpGet(port: number, path: string): Promise<{ status: number; contentType: string | undefined; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+  });
+}
+
+/**
+ * The client scenario: one session with a persistent node, two ephemerals and three data/child watches,
+ * driven by the raw client (no pings, so packet counts are deterministic).
+ */
+async function scenario(s: Side): Promise<void> {
+  const c = await RawClient.connect({ port: s.server.port, timeout: 30000 });
+  s.clients.push(c);
+  s.sessions.push(c.session!.sessionId);
+  const create = (path: string, data: string | null, flags: number) => c.request(OpCode.create, R.CreateRequest, { path, data: data === null ? null : Buffer.from(data), acl: OPEN_ACL, flags });
+  expect((await create('/a', 'hello', 0)).err).toBe(0);
+  expect((await create('/a/eph', 'x', 1)).err).toBe(0);
+  expect((await create('/a/eph2', null, 1)).err).toBe(0);
+  await c.request(OpCode.getData, R.GetDataRequest, { path: '/a', watch: true });
+  await c.request(OpCode.getChildren, R.GetDataRequest, { path: '/a', watch: true });
+  await c.request(OpCode.exists, R.GetDataRequest, { path: '/nonexist', watch: true });
+}
+
+/** Apache lists connections in identity-hash order: compare the connection lines as a sorted block. */
+function sortConnections(text: string): string {
+  const lines = text.split('\n');
+  const isCnxn = (l: string) => l.startsWith(' /');
+  const cnxns = lines.filter(isCnxn).sort();
+  let i = 0;
+  return lines.map((l) => (isCnxn(l) ? cnxns[i++] : l)).join('\n');
+}
+
+const VERSION_RE = /3\.8\.0-[^\n",]*?, built on \d{4}-\d\d-\d\d \d\d:\d\d UTC/g;
+const DATE_RE = /(Sun|Mon|Tue|Wed|Thu|Fri|Sat) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d\d \d\d:\d\d:\d\d \S+ \d{4}/g;
+
+/** Replaces what legitimately differs between the two servers. */
+function norm(s: Side, text: string): string {
+  let t = text.replace(VERSION_RE, '<version>').replace(DATE_RE, '<date>');
+  t = t.replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:<port>');
+  t = t.split(s.server.dataDir).join('<dataDir>');
+  s.sessions.forEach((id, i) => {
+    t = t.split(`0x${BigInt.asUintN(64, id).toString(16)}`).join(`<sid${i}>`);
+    t = t.split(BigInt.asIntN(64, id).toString()).join(`<sid${i}>`);
+  });
+  return t;
+}
+
+/** Replaces `key=value`/`key: value`/`"key" : value` numbers for the given keys. */
+function normNumbers(text: string, keys: string[]): string {
+  let t = text;
+  for (const k of keys) {
+    t = t.replace(new RegExp(`((?:^|[,(\\s])${k}(?:=|: |\\t))-?\\d+(\\.\\d+)?`, 'gm'), (_m, p) => `${p}<n>`);
+    t = t.replace(new RegExp(`("${k}" : )-?\\d+(\\.\\d+)?`, 'g'), (_m, p) => `${p}<n>`);
+  }
+  return t;
+}
+
+let apache: Side;
+let zkts: Side;
+/** zkts with the Prometheus provider (which changes what mntr lists): for /metrics. */
+let zktsProm: Side;
+
+describe('admin interfaces, whitelist *', () => {
+  beforeAll(async () => {
+    [apache, zkts] = await startPair({ '4lw.commands.whitelist': '*' });
+    await scenario(apache);
+    await scenario(zkts);
+    const metricsPort = await freePort();
+    zktsProm = {
+      server: await startZkts({
+        cfg: {
+          '4lw.commands.whitelist': '*',
+          'metricsProvider.className': 'org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider',
+          'metricsProvider.httpHost': '127.0.0.1',
+          'metricsProvider.httpPort': String(metricsPort),
+        },
+      }),
+      adminPort: 0,
+      metricsPort,
+      clients: [],
+      sessions: [],
+    };
+    await scenario(zktsProm);
+  }, 120000);
+
+  afterAll(async () => {
+    await Promise.all([stopSide(apache), stopSide(zkts), stopSide(zktsProm)]);
+  });
+
+  const both = async (word: string): Promise<[string, string]> => {
+    const a = await fourLetterWord(apache.server.host, apache.server.port, word);
+    const z = await fourLetterWord(zkts.server.host, zkts.server.port, word);
+    return [norm(apache, a), norm(zkts, z)];
+  };
+
+  test('ruok, isro, gtmk, hash', async () => {
+    for (const w of ['ruok', 'isro', 'gtmk', 'hash']) {
+      const [a, z] = await both(w);
+      expect({ w, out: z }).toEqual({ w, out: a });
+    }
+  });
+
+  test('conf', async () => {
+    const [a, z] = await both('conf');
+    const n = (t: string) => normNumbers(t, ['clientPort', 'dataDirSize', 'dataLogSize']);
+    expect(n(z)).toBe(n(a));
+  });
+
+  test('dirs', async () => {
+    const [a, z] = await both('dirs');
+    const n = (t: string) => normNumbers(t, ['datadir_size', 'logdir_size']);
+    expect(n(z)).toBe(n(a));
+  });
+
+  test('envi: the same keys in the same order', async () => {
+    const [a, z] = await both('envi');
+    const keys = (t: string) => t.split('\n').map((l) => l.split('=')[0]);
+    expect(keys(z)).toEqual(keys(a));
+    expect(z.split('\n')[1]).toBe(a.split('\n')[1]); // zookeeper.version=<version>
+  });
+
+  test('wchs, wchc, wchp', async () => {
+    for (const w of ['wchs', 'wchc', 'wchp']) {
+      const [a, z] = await both(w);
+      expect({ w, out: z }).toEqual({ w, out: a });
+    }
+  });
+
+  test('dump', async () => {
+    const [a, z] = await both('dump');
+    // Sessions and ephemerals compare as they are. The connection queue's 10-second buckets depend
+    // on when each connection was last active, and Apache keeps emptied buckets ("0 expire at") until
+    // its expirer thread passes: compare the connections themselves and the shape of the lines.
+    const split = (t: string) => {
+      const at = t.indexOf('Connections dump:\n');
+      const tail = t.substring(at).split('\n');
+      const header = /^Connections Sets \(\d+\)\/\((\d+)\):$/.exec(tail[1]);
+      for (const l of tail.slice(2, -1)) expect(l).toMatch(/^(\d+ expire at <date>:|\tip: \/127\.0\.0\.1:<port> sessionId: \S+)$/);
+      return { head: t.substring(0, at), connections: header?.[1], ips: tail.filter((l) => l.startsWith('\tip: ')).sort() };
+    };
+    expect(split(z)).toEqual(split(a));
+  });
+
+  test('srvr and stat: same lines; latencies normalized', async () => {
+    for (const w of ['srvr', 'stat']) {
+      const [a, z] = await both(w);
+      const n = (t: string) =>
+        sortConnections(
+          t
+            .replace(/Latency min\/avg\/max: \d+\/\d+\.\d+\/\d+/, 'Latency min/avg/max: <n>/<n.n>/<n>')
+            .replace(/(Received|Sent): \d+/g, '$1: <n>')
+            .replace(/(queued|recved|sent)=-?\d+/g, '$1=<n>'),
+        );
+      expect({ w, out: n(z) }).toEqual({ w, out: n(a) });
+    }
+  });
+
+  test('cons: same fields; times and latencies normalized', async () => {
+    const [a, z] = await both('cons');
+    const n = (t: string) => sortConnections(normNumbers(t, ['est', 'lresp', 'llat', 'minlat', 'avglat', 'maxlat', 'queued', 'recved', 'sent']));
+    expect(n(z)).toBe(n(a));
+  });
+
+  // zkts's connections count the handshake differently from Apache's (see the report of
+  // src/server/serverCnxn.ts): the connect response is not counted as a packet sent, and the
+  // outstanding count goes to -1 once the session is created.
+  test.failing('cons and stat: packet and queue counts equal Apache', async () => {
+    for (const w of ['cons', 'stat']) {
+      const [a, z] = await both(w);
+      const n = (t: string) =>
+        sortConnections(
+          normNumbers(t, ['est', 'lresp', 'llat', 'minlat', 'avglat', 'maxlat'])
+            .replace(/Latency min\/avg\/max: .*\n/, '')
+            .replace(/(Received|Sent): \d+/g, '$1: <n>'),
+        );
+      expect({ w, out: n(z) }).toEqual({ w, out: n(a) });
+    }
+  });
+
+  test('mntr: same keys in the same order, value types, and the deterministic values', async () => {
+    const [a, z] = await both('mntr');
+    const parse = (t: string) => t.split('\n').filter((l) => l !== '').map((l) => l.split('\t') as [string, string]);
+    const pa = parse(a);
+    const pz = parse(z);
+    expect(pz.map(([k]) => k)).toEqual(pa.map(([k]) => k));
+    const kind = (v: string) => (/^-?\d+$/.test(v) ? 'long' : /^-?\d+\.\d+(E-?\d+)?$|^NaN$/.test(v) ? 'double' : 'string');
+    expect(pz.map(([k, v]) => [k, kind(v)])).toEqual(pa.map(([k, v]) => [k, kind(v)]));
+    const exact = [
+      'zk_version',
+      'zk_server_state',
+      'zk_ephemerals_count',
+      'zk_num_alive_connections',
+      'zk_outstanding_requests',
+      'zk_znode_count',
+      'zk_global_sessions',
+      'zk_local_sessions',
+      'zk_watch_count',
+      'zk_approximate_data_size',
+      'zk_connection_drop_probability',
+      'zk_connection_request_count',
+      'zk_cnt_updatelatency',
+      'zk_cnt_connection_token_deficit',
+    ];
+    const ma = new Map(pa);
+    const mz = new Map(pz);
+    for (const k of exact) expect({ k, v: mz.get(k) }).toEqual({ k, v: ma.get(k) });
+    for (const [k, v] of pa) if (k.includes('_per_namespace')) expect({ k, v: mz.get(k) }).toEqual({ k, v });
+  });
+
+  test('AdminServer: the command list', async () => {
+    const a = await httpGet(apache.adminPort, '/commands');
+    const z = await httpGet(zkts.adminPort, '/commands');
+    expect(z.status).toBe(a.status);
+    expect(z.body).toBe(a.body);
+  });
+
+  const deterministic: [string, string[]][] = [
+    ['ruok', []],
+    ['configuration', ['client_port']],
+    ['conf', ['client_port']],
+    ['dirs', ['datadir_size', 'logdir_size']],
+    ['dump', []],
+    ['gtmk', []],
+    ['hash', []],
+    ['isro', []],
+    ['lead', []],
+    ['lsnp', ['timestamp']],
+    ['obsr', []],
+    ['orst', []],
+    ['voting_view', []],
+    ['watches', []],
+    ['wchp', []],
+    ['wchs', []],
+    ['zabstate', []],
+    ['stmk', []],
+    ['stmk?traceMask=306', []],
+    ['nonexistent', []],
+    ['ruok/extra', []],
+    ['/ruok', []],
+  ];
+
+  test.each(deterministic)('AdminServer: %s', async (cmd, numeric) => {
+    const a = await httpGet(apache.adminPort, `/commands/${cmd}`);
+    const z = await httpGet(zkts.adminPort, `/commands/${cmd}`);
+    expect(z.status).toBe(a.status);
+    expect(z.contentType).toBe(a.contentType);
+    let na = normNumbers(norm(apache, a.body), numeric);
+    let nz = normNumbers(norm(zkts, z.body), numeric);
+    if (cmd === 'dump') {
+      // Expiry times are elapsed-clock milliseconds.
+      na = na.replace(/"\d+" : \[/g, '"<t>" : [');
+      nz = nz.replace(/"\d+" : \[/g, '"<t>" : [');
+    }
+    expect(nz).toBe(na);
+  });
+
+  test('AdminServer: initial_configuration is the zoo.cfg text', async () => {
+    const a = JSON.parse((await httpGet(apache.adminPort, '/commands/icfg')).body);
+    const z = JSON.parse((await httpGet(zkts.adminPort, '/commands/icfg')).body);
+    const strip = (t: string) => t.replace(/^(dataDir|clientPort|admin\.serverPort|metricsProvider\.[a-zA-Z]+)=.*\n/gm, '');
+    expect(strip(z.initial_configuration)).toBe(strip(a.initial_configuration));
+    expect(Object.keys(z)).toEqual(Object.keys(a));
+  });
+
+  test.each([
+    ['connections', ['established', 'last_response_time', 'last_latency', 'min_latency', 'avg_latency', 'max_latency', 'packets_sent', 'packets_received', 'outstanding_requests']],
+    ['stats', ['packets_sent', 'packets_received', 'data_dir_size', 'log_dir_size', 'avg_latency', 'max_latency', 'min_latency', 'uptime', 'outstanding_requests', 'last_buffer_size', 'min_buffer_size', 'max_buffer_size', 'num_alive_client_connections']],
+    ['server_stats', ['packets_sent', 'packets_received', 'data_dir_size', 'log_dir_size', 'avg_latency', 'max_latency', 'min_latency', 'uptime', 'last_buffer_size', 'min_buffer_size', 'max_buffer_size', 'num_alive_client_connections']],
+  ])('AdminServer: %s, times, latencies and packet counts normalized', async (cmd, numeric) => {
+    const a = await httpGet(apache.adminPort, `/commands/${cmd}`);
+    const z = await httpGet(zkts.adminPort, `/commands/${cmd}`);
+    expect(normNumbers(norm(zkts, z.body), numeric)).toBe(normNumbers(norm(apache, a.body), numeric));
+  });
+
+  test('AdminServer: monitor has the keys of mntr, in order', async () => {
+    const keys = (t: string) => [...t.matchAll(/^ {2}"([^"]*)" : /gm)].map((m) => m[1]);
+    const a = await httpGet(apache.adminPort, '/commands/monitor');
+    const z = await httpGet(zkts.adminPort, '/commands/monitor');
+    expect(keys(z.body)).toEqual(keys(a.body));
+  });
+
+  test('AdminServer: environment and system_properties shapes', async () => {
+    const keys = (t: string) => [...t.matchAll(/^ {2}"([^"]*)" : /gm)].map((m) => m[1]);
+    const a = await httpGet(apache.adminPort, '/commands/environment');
+    const z = await httpGet(zkts.adminPort, '/commands/environment');
+    expect(keys(z.body)).toEqual(keys(a.body));
+    const sa = keys((await httpGet(apache.adminPort, '/commands/system_properties')).body);
+    const sz = keys((await httpGet(zkts.adminPort, '/commands/system_properties')).body);
+    expect(sz.slice(-2)).toEqual(['command', 'error']);
+    expect([...sz.slice(0, -2)].sort()).toEqual(sz.slice(0, -2));
+    // The server's own properties are there on both; the JVM's are Node's equivalents on zkts.
+    for (const k of sa.filter((x) => x.startsWith('zookeeper.'))) expect(sz).toContain(k);
+    for (const k of ['file.separator', 'java.io.tmpdir', 'line.separator', 'os.arch', 'os.name', 'os.version', 'path.separator', 'user.dir', 'user.home', 'user.name']) expect(sz).toContain(k);
+  });
+
+  test('AdminServer: paths outside the command URL are 404', async () => {
+    const a = await httpGet(apache.adminPort, '/');
+    const z = await httpGet(zkts.adminPort, '/');
+    expect(z.status).toBe(a.status);
+    expect(z.contentType).toBe(a.contentType);
+  });
+
+  test('/metrics has a family for each metric the oracle reports, with its kind', async () => {
+    const mntr = (await fourLetterWord(apache.server.host, apache.server.port, 'mntr')).split('\n').filter((l) => l !== '');
+    const expected = new Map<string, string>();
+    const summaryParts = /^(avg|min|max|cnt|sum|p50|p95|p99|p999)_(.*)$/;
+    const keys = mntr.map((l) => l.substring(3, l.indexOf('\t'))).filter((k) => k !== 'version' && k !== 'server_state');
+    const keySet = new Set(keys);
+    for (const k of keys) {
+      const m = summaryParts.exec(k);
+      if (m !== null && keySet.has(`avg_${m[2]}`) && keySet.has(`cnt_${m[2]}`)) {
+        const base = m[2].replace(/^a_(read|write)_per_namespace$/, '$1_per_namespace');
+        expected.set(base, 'summary');
+      } else {
+        expected.set(k, 'gauge-or-counter');
+      }
+    }
+    const r = await httpGet(zktsProm.metricsPort, '/metrics');
+    expect(r.status).toBe(200);
+    expect(r.contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const types = new Map([...r.body.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]]));
+    for (const [name, kind] of expected) {
+      const t = types.get(name);
+      if (kind === 'summary') expect({ name, t }).toEqual({ name, t: 'summary' });
+      else expect({ name, ok: t === 'gauge' || t === 'counter' }).toEqual({ name, ok: true });
+    }
+    // The values the scenario fixes agree with the oracle's mntr (zktsProm ran the same scenario).
+    const am = new Map(mntr.map((l) => [l.substring(3, l.indexOf('\t')), l.substring(l.indexOf('\t') + 1)]));
+    for (const g of ['znode_count', 'ephemerals_count', 'watch_count', 'approximate_data_size', 'global_sessions']) {
+      expect({ g, v: new RegExp(`\\n${g} (\\S+)\\n`).exec(r.body)?.[1] }).toEqual({ g, v: `${am.get(g)}.0` });
+    }
+  });
+});
+
+describe('four-letter word whitelist', () => {
+  let a: Side;
+  let z: Side;
+
+  beforeAll(async () => {
+    [a, z] = await startPair({ '4lw.commands.whitelist': 'ruok, stat ,conf' });
+  }, 120000);
+
+  afterAll(async () => {
+    await Promise.all([stopSide(a), stopSide(z)]);
+  });
+
+  test('every word answers as Apache does', async () => {
+    for (const w of ['conf', 'cons', 'crst', 'dirs', 'dump', 'envi', 'gtmk', 'ruok', 'stmk', 'srst', 'srvr', 'stat', 'wchc', 'wchp', 'wchs', 'mntr', 'isro', 'hash']) {
+      const oa = norm(a, await fourLetterWord(a.server.host, a.server.port, w));
+      const oz = norm(z, await fourLetterWord(z.server.host, z.server.port, w));
+      const n = (t: string) =>
+        normNumbers(t, ['clientPort', 'dataDirSize', 'dataLogSize'])
+          .replace(/Latency min\/avg\/max: \d+\/\d+\.\d+\/\d+/, 'Latency min/avg/max: <n>/<n.n>/<n>')
+          .replace(/(Received|Sent): \d+/g, '$1: <n>');
+      expect({ w, out: n(oz) }).toEqual({ w, out: n(oa) });
+    }
+  });
+});

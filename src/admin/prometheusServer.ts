@@ -1,0 +1,98 @@
+/**
+ * The Prometheus metrics endpoint (PrometheusMetricsProvider): with
+ * `metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider`, GET
+ * /metrics on `metricsProvider.httpHost` (0.0.0.0) : `metricsProvider.httpPort` (7000) answers in the
+ * text exposition format 0.0.4, as the Prometheus simpleclient 0.9 servlet Apache 3.8 ships with.
+ * `name[]` parameters select families, as that servlet's do.
+ */
+import * as http from 'http';
+import * as net from 'net';
+import { Logger } from '../util/logger';
+import { sendError } from './adminServer';
+import { PROMETHEUS_CONTENT_TYPE, ServerMetrics, writeTextFormat } from './metrics';
+
+export interface PrometheusConfig {
+  host: string;
+  port: number;
+}
+
+/** PrometheusMetricsProvider.configure: the metricsProvider.* keys of zoo.cfg. */
+export function prometheusConfig(sysProps: Map<string, string>): PrometheusConfig {
+  const port = Number.parseInt((sysProps.get('zookeeper.metricsProvider.httpPort') ?? '7000').trim(), 10);
+  if (!Number.isInteger(port)) throw new Error(`Invalid metricsProvider.httpPort: ${sysProps.get('zookeeper.metricsProvider.httpPort')}`);
+  return { host: sysProps.get('zookeeper.metricsProvider.httpHost') ?? '0.0.0.0', port };
+}
+
+export class PrometheusServer {
+  private server: http.Server | null = null;
+  private readonly sockets = new Set<net.Socket>();
+
+  constructor(
+    private readonly metrics: ServerMetrics,
+    readonly config: PrometheusConfig,
+    private readonly log: Logger,
+  ) {}
+
+  get port(): number {
+    const a = this.server?.address();
+    return a !== null && a !== undefined && typeof a === 'object' ? a.port : 0;
+  }
+
+  async start(): Promise<void> {
+    const server = http.createServer((req, res) => this.handle(req, res));
+    server.on('connection', (s: net.Socket) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: this.config.port, host: this.config.host }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    }).catch((e: Error) => {
+      throw new Error(`Cannot start /metrics server on ${this.config.host}:${this.config.port}: ${e.message}`);
+    });
+    server.on('error', (e) => this.log.warn(`/metrics server error: ${e.message}`));
+    this.server = server;
+    this.log.info(`Started /metrics HTTP endpoint at host: ${this.config.host}, port: ${this.port}`);
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (server === null) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    await closed;
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const rawPath = q < 0 ? rawUrl : rawUrl.substring(0, q);
+    const head = req.method === 'HEAD';
+    if (rawPath !== '/metrics') {
+      sendError(res, 404, 'Not Found', rawPath, head);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'POST' && !head) {
+      sendError(res, 405, `HTTP method ${req.method} is not supported by this URL`, rawPath, false);
+      return;
+    }
+    const names = new URLSearchParams(q < 0 ? '' : rawUrl.substring(q + 1)).getAll('name[]');
+    let families = this.metrics.prometheusFamilies();
+    if (names.length > 0) {
+      // CollectorRegistry.filteredMetricFamilySamples: only the samples asked for by name, and only
+      // the families left with some.
+      const wanted = new Set(names);
+      families = families
+        .map((f) => ({ ...f, samples: f.samples.filter((s) => wanted.has(s.name)) }))
+        .filter((f) => f.samples.length > 0);
+    }
+    const body = Buffer.from(writeTextFormat(families), 'utf8');
+    res.writeHead(200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE, 'Content-Length': body.length });
+    res.end(head ? undefined : body);
+  }
+}
