@@ -109,7 +109,8 @@ export class ServerCnxn implements Watcher {
         const len = buf.readInt32BE(pos);
         if (!this.initialized && this.packetsReceived === 0 && this.zks.isFourLetterWord(len)) {
           this.leftover = null;
-          this.zks.runFourLetterWord(this, buf.toString('latin1', pos, pos + 4));
+          // stmk is followed by an 8-byte trace mask; the rest of what arrived goes along.
+          this.zks.runFourLetterWord(this, buf.toString('latin1', pos, pos + 4), buf.subarray(pos + 4));
           return;
         }
         if (len < 0 || len > max) {
@@ -189,6 +190,8 @@ export class ServerCnxn implements Watcher {
   /** Writes an already-encoded frame body (handshake replies). */
   sendFrame(payload: Buffer): void {
     if (this.closed) return;
+    this.packetsSent++;
+    this.zks.stats.packetsSent++;
     const at = this.out.beginFrame();
     this.out.writeRaw(payload);
     this.out.endFrame(at);

@@ -387,6 +387,7 @@ export class ZooKeeperServer {
       this.sessionCnxns.set(session.id, cnxn);
       const body = Buffer.allocUnsafe(4);
       body.writeInt32BE(timeout, 0);
+      cnxn.outstanding++;
       this.submitRequest(new Request(cnxn, session.id, 0, OpCode.createSession, body, cnxn.authInfo, LOCAL_OWNER, Date.now()));
     } else {
       // A reconnect takes the session away from any connection still holding it.
@@ -608,10 +609,10 @@ export class ZooKeeperServer {
     return FOUR_LETTER_CODES.has(len);
   }
 
-  runFourLetterWord(cnxn: ServerCnxn, word: string): void {
+  runFourLetterWord(cnxn: ServerCnxn, word: string, rest: Buffer | null = null): void {
     this.stats.packetsReceived++;
     cnxn.disableRecv();
-    const text = runFourLetterWord(this, word, cnxn);
+    const text = runFourLetterWord(this, word, cnxn, rest);
     cnxn.socket.write(text, 'utf8');
     cnxn.closeAfterFlush('four letter word');
   }

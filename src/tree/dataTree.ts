@@ -179,7 +179,9 @@ export class DataTree {
     const slash = path.lastIndexOf('/');
     if (slash === -1) {
       if (path !== '') throw new Error(`snapshot node ${path} is not a path`);
+      // The "/" alias counts in the data size too, as it does in Apache's node map.
       this.nodes.set('/', n);
+      this.approximateDataSize += 1 + (data === null ? 0 : data.length);
       return;
     }
     const parent = this.nodes.get(path.substring(0, slash));
