@@ -48,10 +48,20 @@ public final class ClientBasics {
   static final LinkedBlockingQueue<String> events = new LinkedBlockingQueue<>();
   static final List<ACL> OPEN = Ids.OPEN_ACL_UNSAFE;
   static String cs;
+  static String manyWatchPrefix;
 
-  /** A watcher that queues "name Type State path". */
+  /**
+   * A watcher that queues "name Type State path". The Java client hands connection state changes
+   * (type None) to every watcher it holds, in HashSet order; only the default watchers (upper-case
+   * names: one per handle) record those.
+   */
   static Watcher w(String name) {
-    return ev -> events.add(name + " " + ev.getType() + " " + ev.getState() + " " + ev.getPath());
+    boolean isDefault = Character.isUpperCase(name.charAt(0));
+    return ev -> {
+      if (ev.getType() == Watcher.Event.EventType.None && !isDefault) return;
+      String p = ev.getPath() == null ? null : ev.getPath().replaceAll("w{20,}", "w...w");
+      events.add(name + " " + ev.getType() + " " + ev.getState() + " " + p);
+    };
   }
 
   /** Runs a call; prints "label = result" or "label -> ERRORCODE". */
@@ -163,6 +173,23 @@ public final class ClientBasics {
     nameSession(a.getSessionId(), "A");
     expect(1);
     out("timeout=" + a.getSessionTimeout() + " passwdLen=" + a.getSessionPasswd().length + " state=" + a.getState());
+    {
+      CountDownLatch ro = new CountDownLatch(1);
+      ZooKeeper t = new ZooKeeper(cs, 10000, ev -> {
+        if (ev.getType() == Watcher.Event.EventType.None && ro.getCount() > 0) {
+          out("canBeReadOnly client event " + ev.getState());
+          ro.countDown();
+        }
+      }, true);
+      check(ro.await(15, TimeUnit.SECONDS), "canBeReadOnly client connects");
+      out("canBeReadOnly client state=" + t.getState());
+      t.close();
+    }
+    for (int asked : new int[] {100, 1500, 60000}) {
+      ZooKeeper t = connect(cs, asked, null);
+      out("asked " + asked + " negotiated " + t.getSessionTimeout());
+      t.close();
+    }
 
     out("== create/create2 with PERSISTENT, PERSISTENT_SEQUENTIAL, EPHEMERAL, EPHEMERAL_SEQUENTIAL, CONTAINER (deleted by the container manager); errors");
     r("create /b", () -> a.create("/b", bytes("root"), OPEN, CreateMode.PERSISTENT));
@@ -188,6 +215,21 @@ public final class ClientBasics {
     out("  (waiting for the container manager)");
     expect(1);
     r("exists /b/c", () -> a.exists("/b/c", false), Util::stat);
+
+    r("create /b/u", () -> a.create("/b/u", null, OPEN, CreateMode.PERSISTENT));
+    for (String name : new String[] {"\u00fc", "\u65e5\u672c", "\ud83d\ude00x", "a b", "\u03a91", "z", "A", "caf\u00e9", "\u0000x"}) {
+      r("create unicode child", () -> a.create("/b/u/" + name, bytes(name), OPEN, CreateMode.PERSISTENT),
+          x -> x.codePoints().mapToObj(Integer::toHexString).collect(Collectors.joining(",")));
+    }
+    r("getChildren /b/u (raw order)", () -> a.getChildren("/b/u", false),
+        l -> l.stream().map(x -> x.codePoints().mapToObj(Integer::toHexString).collect(Collectors.joining(","))).collect(Collectors.toList()).toString());
+    r("getData /b/u/\u65e5\u672c", () -> a.getData("/b/u/\u65e5\u672c", false, null), x -> x.length + " bytes " + str(x));
+    r("create /b/many", () -> a.create("/b/many", null, OPEN, CreateMode.PERSISTENT));
+    for (int i = 0; i < 60; i++) a.create("/b/many/c" + (i * 7919 % 1000), null, OPEN, i % 3 == 0 ? CreateMode.EPHEMERAL : CreateMode.PERSISTENT);
+    for (int i = 0; i < 60; i += 4) a.delete("/b/many/c" + (i * 7919 % 1000), -1);
+    for (int i = 0; i < 10; i++) a.create("/b/many/late" + i, null, OPEN, CreateMode.PERSISTENT_SEQUENTIAL);
+    r("getChildren /b/many (raw order)", () -> a.getChildren("/b/many", false));
+    r("getEphemerals /b/many (raw order)", () -> a.getEphemerals("/b/many"));
 
     out("== create with PERSISTENT_WITH_TTL, PERSISTENT_SEQUENTIAL_WITH_TTL; TTL expiry");
     r("create2 /b/ttl ttl=1500", () -> a.create("/b/ttl", bytes("t"), OPEN, CreateMode.PERSISTENT_WITH_TTL, st, 1500));
@@ -260,6 +302,54 @@ public final class ClientBasics {
     r("getACL /b/ip", () -> a.getACL("/b/ip", null), ClientBasics::acls);
     r("setACL /b/ip bad scheme", () -> a.setACL("/b/ip", Arrays.asList(new ACL(Perms.ALL, new Id("nope", "x"))), -1), Util::stat);
     r("getACL /", () -> a.getACL("/", null), ClientBasics::acls);
+    r("create /b/cidr ip 127.0.0.0/8", () -> a.create("/b/cidr", bytes("c"),
+        Arrays.asList(new ACL(Perms.READ | Perms.WRITE, new Id("ip", "127.0.0.0/8"))), CreateMode.PERSISTENT));
+    r("B setData /b/cidr", () -> b.setData("/b/cidr", bytes("d"), -1), Util::stat);
+    r("create /b/cidr2 ip 10.0.0.0/8", () -> a.create("/b/cidr2", bytes("c"),
+        Arrays.asList(new ACL(Perms.ALL, new Id("ip", "10.0.0.0/8"))), CreateMode.PERSISTENT));
+    r("B getData /b/cidr2", () -> b.getData("/b/cidr2", false, null), Util::str);
+    r("create /b/perms0 acl perms 0", () -> a.create("/b/perms0", bytes("z"),
+        Arrays.asList(new ACL(0, new Id("world", "anyone"))), CreateMode.PERSISTENT));
+    r("getData /b/perms0", () -> a.getData("/b/perms0", false, null), Util::str);
+    r("create /b/badip ip acl not an address", () -> a.create("/b/badip", null,
+        Arrays.asList(new ACL(Perms.ALL, new Id("ip", "not-an-ip"))), CreateMode.PERSISTENT));
+    r("create /b/baddigest digest id without password hash", () -> a.create("/b/baddigest", null,
+        Arrays.asList(new ACL(Perms.ALL, new Id("digest", "alice"))), CreateMode.PERSISTENT));
+    r("create /b/auth auth scheme with two identities", () -> {
+      a.addAuthInfo("digest", bytes("bob:pw"));
+      return a.create("/b/auth", null, Arrays.asList(new ACL(Perms.ALL, new Id("auth", ""))), CreateMode.PERSISTENT);
+    });
+    r("getACL /b/auth", () -> a.getACL("/b/auth", null), ClientBasics::acls);
+    {
+      // After AuthFailed the client never sends closeSession: the session lives until it expires
+      // (a txn). A short timeout and a watched ephemeral make that happen at a known point.
+      ZooKeeper k = connect(cs, 1000, w("K"));
+      nameSession(k.getSessionId(), "K");
+      expect(1);
+      r("K create /b/kauth ephemeral", () -> k.create("/b/kauth", null, OPEN, CreateMode.EPHEMERAL));
+      r("B exists /b/kauth watch bk", () -> b.exists("/b/kauth", w("bk")), Util::stat);
+      k.addAuthInfo("nope", bytes("x"));
+      expect(1);
+      r("K exists / after AuthFailed", () -> k.exists("/", false), x -> "nc=" + x.getNumChildren());
+      out("K state=" + k.getState());
+      k.close();
+      out("  (waiting for K's session to expire)");
+      expect(1);
+      quiet(200);
+    }
+    {
+      ZooKeeper su = connect(cs, 10000, null);
+      su.addAuthInfo("digest", bytes("super:topsecret"));
+      r("super getData /b/perms0", () -> su.getData("/b/perms0", false, null), Util::str);
+      r("super setData /b/acl (read-only ACL)", () -> su.setData("/b/acl", bytes("su"), -1), Util::stat);
+      r("super whoAmI", () -> su.whoAmI(), ClientBasics::who);
+      su.close();
+      ZooKeeper nsu = connect(cs, 10000, null);
+      nsu.addAuthInfo("digest", bytes("super:wrong"));
+      r("wrong super password getData /b/perms0", () -> nsu.getData("/b/perms0", false, null), Util::str);
+      r("wrong super password whoAmI", () -> nsu.whoAmI(), ClientBasics::who);
+      nsu.close();
+    }
     r("A whoAmI", () -> a.whoAmI(), ClientBasics::who);
     r("B whoAmI", () -> b.whoAmI(), ClientBasics::who);
 
@@ -280,7 +370,7 @@ public final class ClientBasics {
         Op.check("/b/nope", -1), Op.delete("/b/m1", -1))), ClientBasics::results);
     r("multi container+ttl", () -> a.multi(Arrays.asList(
         Op.create("/b/mc", null, OPEN, CreateMode.CONTAINER),
-        Op.create("/b/mt", null, OPEN, CreateMode.PERSISTENT_WITH_TTL, 60000),
+        Op.create("/b/mt", null, OPEN, CreateMode.PERSISTENT_WITH_TTL, 3_600_000),
         Op.create("/b/mc/k", null, OPEN, CreateMode.PERSISTENT))), ClientBasics::results);
     r("multi empty", () -> a.multi(Collections.emptyList()), ClientBasics::results);
     r("transaction", () -> {
@@ -404,7 +494,7 @@ public final class ClientBasics {
       a.create("/b/as1", null, OPEN, CreateMode.PERSISTENT,
           (rc2, p, ctx, name) -> { lines.add("create dup rc=" + Code.get(rc2) + " path=" + p + " name=" + name); done.countDown(); }, "x3");
       a.create("/b/ttla", null, OPEN, CreateMode.PERSISTENT_WITH_TTL,
-          (rc2, p, ctx, name, s) -> { lines.add("create ttl rc=" + Code.get(rc2) + " name=" + name + " " + stat(s)); done.countDown(); }, "x4", 60000);
+          (rc2, p, ctx, name, s) -> { lines.add("create ttl rc=" + Code.get(rc2) + " name=" + name + " " + stat(s)); done.countDown(); }, "x4", 3_600_000);
       a.exists("/b/as1", aw, (rc2, p, ctx, s) -> { lines.add("exists rc=" + Code.get(rc2) + " path=" + p + " " + stat(s)); done.countDown(); }, "x5");
       a.exists("/b/nope", false, (rc2, p, ctx, s) -> { lines.add("exists missing rc=" + Code.get(rc2) + " path=" + p + " " + stat(s)); done.countDown(); }, "x6");
       a.getData("/b/as1", false, (rc2, p, ctx, d, s) -> { lines.add("getData rc=" + Code.get(rc2) + " " + str(d) + " " + stat(s)); done.countDown(); }, "x7");
@@ -427,6 +517,154 @@ public final class ClientBasics {
         lines.forEach(l -> out("  " + l));
       }
       expect(3);
+      quiet(200);
+    }
+
+    out("== pipelined async burst: 300 mixed reads and writes answered in order");
+    {
+      r("create /b/burst", () -> a.create("/b/burst", bytes("0"), OPEN, CreateMode.PERSISTENT));
+      int n = 300;
+      List<String> order = Collections.synchronizedList(new ArrayList<>());
+      CountDownLatch done = new CountDownLatch(n);
+      for (int i = 0; i < n; i++) {
+        final int k = i;
+        switch (i % 4) {
+          case 0:
+            a.setData("/b/burst", bytes(String.valueOf(i)), -1, (rc2, p, ctx, s2) -> { order.add(k + ":" + Code.get(rc2) + ":v" + (s2 == null ? -1 : s2.getVersion())); done.countDown(); }, null);
+            break;
+          case 1:
+            a.getData("/b/burst", false, (rc2, p, ctx, d, s2) -> { order.add(k + ":" + Code.get(rc2) + ":" + new String(d)); done.countDown(); }, null);
+            break;
+          case 2:
+            a.create("/b/burst/n", null, OPEN, CreateMode.EPHEMERAL_SEQUENTIAL, (rc2, p, ctx, name) -> { order.add(k + ":" + Code.get(rc2) + ":" + name); done.countDown(); }, null);
+            break;
+          default:
+            a.exists("/b/burst/n" + String.format("%010d", k / 4 * 1), false, (rc2, p, ctx, s2) -> { order.add(k + ":" + Code.get(rc2)); done.countDown(); }, null);
+        }
+      }
+      check(done.await(30, TimeUnit.SECONDS), "burst callbacks");
+      boolean inOrder = true;
+      for (int i = 0; i < order.size(); i++) inOrder &= order.get(i).startsWith(i + ":");
+      out("callbacks=" + order.size() + " inOrder=" + inOrder);
+      out("first=" + order.subList(0, 8));
+      out("last=" + order.subList(n - 4, n));
+      r("getData /b/burst", () -> a.getData("/b/burst", false, st), Util::str);
+      out("  stat " + stat(st));
+      r("getAllChildrenNumber /b/burst", () -> a.getAllChildrenNumber("/b/burst"));
+    }
+
+    out("== requests near and over jute.maxbuffer");
+    {
+      ZooKeeper g = connect(cs, 10000, w("G"));
+      nameSession(g.getSessionId(), "G");
+      expect(1);
+      r("G create /b/big 1,000,000 bytes", () -> g.create("/b/big", new byte[1_000_000], OPEN, CreateMode.PERSISTENT));
+      r("G getData /b/big", () -> g.getData("/b/big", false, st), x -> x.length + " bytes");
+      out("  stat " + stat(st));
+      r("G setData /b/big 1,048,000 bytes", () -> g.setData("/b/big", new byte[1_048_000], -1), Util::stat);
+      r("G setData /b/big 2,000,000 bytes", () -> g.setData("/b/big", new byte[2_000_000], -1), Util::stat);
+      expect(2);
+      long sid = g.getSessionId();
+      r("G exists /b/big after reconnect", () -> g.exists("/b/big", false), Util::stat);
+      out("G same session=" + (g.getSessionId() == sid));
+      r("G getData /b/big", () -> g.getData("/b/big", false, st), x -> x.length + " bytes");
+      r("G create /b/big2 600,000 bytes", () -> g.create("/b/big2", new byte[600_000], OPEN, CreateMode.PERSISTENT));
+      r("G multiRead of 1,648,000 bytes (reply over the client's jute.maxbuffer)", () -> g.multi(Arrays.asList(
+          Op.getData("/b/big"), Op.getData("/b/big2"))), ClientBasics::results);
+      expect(2);
+      r("G create /b/wide", () -> g.create("/b/wide", null, OPEN, CreateMode.PERSISTENT));
+      {
+        char[] pad = new char[600];
+        Arrays.fill(pad, 'x');
+        String long600 = new String(pad);
+        CountDownLatch made = new CountDownLatch(1800);
+        for (int i = 0; i < 1800; i++) {
+          g.create("/b/wide/" + i + long600, null, OPEN, CreateMode.PERSISTENT, (rc2, p, ctx, name) -> made.countDown(), null);
+        }
+        check(made.await(60, TimeUnit.SECONDS), "1800 creates");
+      }
+      r("G getAllChildrenNumber /b/wide", () -> g.getAllChildrenNumber("/b/wide"));
+      r("G getChildren /b/wide (reply over the client's jute.maxbuffer)", () -> g.getChildren("/b/wide", false).size());
+      expect(2);
+      r("G exists /b/wide", () -> g.exists("/b/wide", false), Util::stat);
+      g.close();
+      expect(1);
+    }
+
+    out("== watches restored after a reconnect (setWatches)");
+    try (Util.Proxy proxy = new Util.Proxy(cs)) {
+      ZooKeeper h = connect(proxy.connectString(), 10000, w("H"));
+      nameSession(h.getSessionId(), "H");
+      expect(1);
+      r("create /b/sw", () -> a.create("/b/sw", bytes("0"), OPEN, CreateMode.PERSISTENT));
+      r("create /b/sw/gone", () -> a.create("/b/sw/gone", bytes("0"), OPEN, CreateMode.PERSISTENT));
+      r("create /b/sw/same", () -> a.create("/b/sw/same", bytes("0"), OPEN, CreateMode.PERSISTENT));
+      r("H getData /b/sw watch hd", () -> h.getData("/b/sw", w("hd"), null), Util::str);
+      r("H getData /b/sw/gone watch hd", () -> h.getData("/b/sw/gone", w("hd"), null), Util::str);
+      r("H getData /b/sw/same watch hs", () -> h.getData("/b/sw/same", w("hs"), null), Util::str);
+      r("H exists /b/sw/new watch he", () -> h.exists("/b/sw/new", w("he")), Util::stat);
+      r("H exists /b/sw/never watch hn", () -> h.exists("/b/sw/never", w("hn")), Util::stat);
+      r("H getChildren /b/sw watch hc", () -> h.getChildren("/b/sw", w("hc")).size());
+      v("H addWatch /b/sw PERSISTENT_RECURSIVE hr", () -> { h.addWatch("/b/sw", w("hr"), AddWatchMode.PERSISTENT_RECURSIVE); return null; });
+      v("H addWatch /b/sw/same PERSISTENT hp", () -> { h.addWatch("/b/sw/same", w("hp"), AddWatchMode.PERSISTENT); return null; });
+      {
+        // 2000 exists watches on ~150-character paths: the client's setWatches after the reconnect
+        // exceeds its 128 KB batch size and goes out as several packets.
+        char[] pad = new char[140];
+        Arrays.fill(pad, 'w');
+        String prefix = "/b/sw/" + new String(pad);
+        CountDownLatch set = new CountDownLatch(2000);
+        Watcher hm = w("hm");
+        for (int i = 0; i < 2000; i++) h.exists(prefix + i, hm, (rc2, p, ctx, s2) -> set.countDown(), null);
+        check(set.await(30, TimeUnit.SECONDS), "2000 exists watches set");
+        manyWatchPrefix = prefix;
+      }
+      proxy.freeze();
+      out("  (H's link frozen)");
+      for (int i : new int[] {7, 1234, 1999}) {
+        r("create /b/sw/w...w" + i, () -> a.create(manyWatchPrefix + i, null, OPEN, CreateMode.PERSISTENT), x -> "ok");
+      }
+      r("setData /b/sw", () -> a.setData("/b/sw", bytes("1"), -1), Util::stat);
+      v("delete /b/sw/gone", () -> { a.delete("/b/sw/gone", -1); return null; });
+      r("create /b/sw/new", () -> a.create("/b/sw/new", null, OPEN, CreateMode.PERSISTENT));
+      proxy.thaw();
+      out("  (H reconnects)");
+      expect(16);
+      quiet(300);
+      r("setData /b/sw/same", () -> a.setData("/b/sw/same", bytes("1"), -1), Util::stat);
+      r("create /b/sw/never", () -> a.create("/b/sw/never", null, OPEN, CreateMode.PERSISTENT));
+      expect(5);
+      quiet(200);
+      h.close();
+      expect(1);
+    }
+
+    out("== chroot connect string");
+    {
+      r("create /b/chroot", () -> a.create("/b/chroot", null, OPEN, CreateMode.PERSISTENT));
+      ZooKeeper j = connect(cs + "/b/chroot", 10000, w("J"));
+      nameSession(j.getSessionId(), "J");
+      expect(1);
+      v("J addWatch / PERSISTENT_RECURSIVE", () -> { j.addWatch("/", w("jr"), AddWatchMode.PERSISTENT_RECURSIVE); return null; });
+      r("J create /x", () -> j.create("/x", bytes("x"), OPEN, CreateMode.PERSISTENT));
+      r("J create2 /x/s- ephemeral seq", () -> j.create("/x/s-", null, OPEN, CreateMode.EPHEMERAL_SEQUENTIAL, st));
+      out("  stat " + stat(st));
+      r("J getChildren /", () -> j.getChildren("/", false));
+      r("J getEphemerals /", () -> j.getEphemerals("/"));
+      r("J getEphemerals", () -> j.getEphemerals());
+      r("J getAllChildrenNumber /", () -> j.getAllChildrenNumber("/"));
+      r("J multi", () -> j.multi(Arrays.asList(Op.create("/y", null, OPEN, CreateMode.PERSISTENT_SEQUENTIAL),
+          Op.setData("/x", bytes("xx"), -1), Op.getData("/nope"))), ClientBasics::results);
+      r("J multi ok", () -> j.multi(Arrays.asList(Op.create("/y", null, OPEN, CreateMode.PERSISTENT_SEQUENTIAL),
+          Op.setData("/x", bytes("xx"), -1))), ClientBasics::results);
+      r("J multiRead", () -> j.multi(Arrays.asList(Op.getChildren("/"), Op.getData("/x"))), ClientBasics::results);
+      r("J exists /x watch jx", () -> j.exists("/x", w("jx")), Util::stat);
+      v("J delete /x/s-0000000000", () -> { j.delete("/x/s-0000000000", -1); return null; });
+      v("J delete /x", () -> { j.delete("/x", -1); return null; });
+      expect(7);
+      r("A getChildren /b/chroot", () -> a.getChildren("/b/chroot", false));
+      j.close();
+      expect(1);
       quiet(200);
     }
 

@@ -898,6 +898,167 @@ public final class CuratorRecipes {
     out("blocking take=" + got.get(got.size() - 1));
   }
 
+  // ---- more recipes ----------------------------------------------------------------------------
+
+  static QueueConsumer<String> collector(List<String> sink) {
+    return new QueueConsumer<String>() {
+      @Override
+      public void consumeMessage(String m) {
+        sink.add(m);
+      }
+
+      @Override
+      public void stateChanged(CuratorFramework client, ConnectionState newState) {
+      }
+    };
+  }
+
+  static void moreRecipes() throws Exception {
+    List<CuratorFramework> cl = clients(4);
+    CuratorFramework c = cl.get(0);
+
+    // NodeCache on a node that comes, changes and goes.
+    org.apache.curator.framework.recipes.cache.NodeCache nc = new org.apache.curator.framework.recipes.cache.NodeCache(c, "/it/nodecache/nc");
+    nc.start(true);
+    out("nodecache initial=" + nc.getCurrentData());
+    cl.get(1).create().creatingParentsIfNeeded().forPath("/it/nodecache/nc", bytes("a"));
+    check(await(10000, () -> nc.getCurrentData() != null && "a".equals(new String(nc.getCurrentData().getData()))), "NodeCache sees create");
+    cl.get(1).setData().forPath("/it/nodecache/nc", bytes("b"));
+    check(await(10000, () -> nc.getCurrentData() != null && "b".equals(new String(nc.getCurrentData().getData()))), "NodeCache sees change");
+    out("nodecache after set=" + str(nc.getCurrentData().getData()) + " " + shape(nc.getCurrentData().getStat()));
+    cl.get(1).delete().forPath("/it/nodecache/nc");
+    check(await(10000, () -> nc.getCurrentData() == null), "NodeCache sees delete");
+    out("nodecache after delete=" + nc.getCurrentData());
+    nc.close();
+
+    // GroupMember.
+    List<org.apache.curator.framework.recipes.nodes.GroupMember> members = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      org.apache.curator.framework.recipes.nodes.GroupMember m =
+          new org.apache.curator.framework.recipes.nodes.GroupMember(cl.get(i + 1), "/it/group", "m" + i, bytes("d" + i));
+      m.start();
+      members.add(m);
+    }
+    java.util.function.Supplier<String> view = () -> new TreeMap<>(members.get(0).getCurrentMembers()).entrySet().stream()
+        .map(e -> e.getKey() + "=" + new String(e.getValue())).collect(Collectors.toList()).toString();
+    check(await(10000, () -> members.get(0).getCurrentMembers().size() == 3), "3 members");
+    out("group=" + view.get());
+    for (int i = 0; ; i++) { // setThisData refuses until the member's own PersistentNode has seen its create
+      try {
+        members.get(2).setThisData(bytes("d2-new"));
+        break;
+      } catch (IllegalStateException e) {
+        if (!check(i < 100, "setThisData accepted within 10 s")) break;
+        sleep(100);
+      }
+    }
+    check(await(10000, () -> view.get().contains("d2-new")), "member data update seen");
+    cl.get(2).close(); // m1's session ends
+    check(await(10000, () -> members.get(0).getCurrentMembers().size() == 2), "member leaves with its session");
+    out("group after m1's client closed=" + view.get());
+    members.get(0).close();
+    members.get(2).close();
+
+    // InterProcessSemaphoreMutex: not reentrant, exclusive.
+    AtomicInteger holders = new AtomicInteger();
+    AtomicInteger max = new AtomicInteger();
+    AtomicInteger count = new AtomicInteger();
+    List<CuratorFramework> lockers = java.util.Arrays.asList(cl.get(0), cl.get(1), cl.get(3));
+    contend(3, 1, (ci, t) -> {
+      org.apache.curator.framework.recipes.locks.InterProcessSemaphoreMutex m =
+          new org.apache.curator.framework.recipes.locks.InterProcessSemaphoreMutex(lockers.get(ci), "/it/smutex");
+      for (int i = 0; i < 6; i++) {
+        if (!check(m.acquire(60, TimeUnit.SECONDS), "semaphore mutex acquire")) return;
+        maxOf(max, holders.incrementAndGet());
+        count.incrementAndGet();
+        sleep(3);
+        holders.decrementAndGet();
+        m.release();
+      }
+    });
+    org.apache.curator.framework.recipes.locks.InterProcessSemaphoreMutex sm =
+        new org.apache.curator.framework.recipes.locks.InterProcessSemaphoreMutex(c, "/it/smutex");
+    sm.acquire();
+    out("semaphoremutex acquisitions=" + count.get() + " maxHolders=" + max.get() + " reentrant=" + sm.acquire(300, TimeUnit.MILLISECONDS));
+    check(max.get() == 1 && count.get() == 18, "semaphore mutex exclusion");
+    sm.release();
+
+    // InterProcessMultiLock over two paths.
+    List<String> paths = java.util.Arrays.asList("/it/ml1", "/it/ml2");
+    org.apache.curator.framework.recipes.locks.InterProcessMultiLock ml1 = new org.apache.curator.framework.recipes.locks.InterProcessMultiLock(c, paths);
+    org.apache.curator.framework.recipes.locks.InterProcessMultiLock ml2 = new org.apache.curator.framework.recipes.locks.InterProcessMultiLock(cl.get(3), paths);
+    out("multilock first=" + ml1.acquire(10, TimeUnit.SECONDS) + " second while held=" + ml2.acquire(300, TimeUnit.MILLISECONDS));
+    InterProcessMutex single = new InterProcessMutex(cl.get(3), "/it/ml2");
+    out("one of its locks while held=" + single.acquire(300, TimeUnit.MILLISECONDS));
+    ml1.release();
+    out("second after release=" + ml2.acquire(10, TimeUnit.SECONDS));
+    ml2.release();
+
+    // DistributedPriorityQueue: items put before the consumer starts come out by priority.
+    org.apache.curator.framework.recipes.queue.DistributedPriorityQueue<String> pq =
+        QueueBuilder.builder(c, null, SER, "/it/pq").buildPriorityQueue(0);
+    pq.start();
+    pq.put("low", 10);
+    pq.put("high", -5);
+    pq.put("mid", 0);
+    pq.put("mid2", 0);
+    pq.close();
+    List<String> pqOut = Collections.synchronizedList(new ArrayList<>());
+    org.apache.curator.framework.recipes.queue.DistributedPriorityQueue<String> pqc =
+        QueueBuilder.builder(cl.get(3), collector(pqOut), SER, "/it/pq").buildPriorityQueue(0);
+    pqc.start();
+    check(await(10000, () -> pqOut.size() == 4), "priority queue drained");
+    out("priorityqueue order=" + pqOut);
+    pqc.close();
+
+    // DistributedDelayQueue.
+    List<String> dqOut = Collections.synchronizedList(new ArrayList<>());
+    org.apache.curator.framework.recipes.queue.DistributedDelayQueue<String> dq =
+        QueueBuilder.builder(c, collector(dqOut), SER, "/it/dq").buildDelayQueue();
+    dq.start();
+    long t0 = System.currentTimeMillis();
+    dq.put("later", t0 + 1000);
+    dq.put("now", t0);
+    check(await(10000, () -> dqOut.size() == 2), "delay queue delivered both");
+    long elapsed = System.currentTimeMillis() - t0;
+    out("delayqueue order=" + dqOut + " delayRespected=" + (elapsed >= 900));
+    dq.close();
+
+    // DistributedIdQueue: an item removed by id is never consumed.
+    org.apache.curator.framework.recipes.queue.DistributedIdQueue<String> iq =
+        QueueBuilder.builder(c, null, SER, "/it/iq").buildIdQueue();
+    iq.start();
+    iq.put("a", "id1");
+    iq.put("b", "id2");
+    iq.put("c", "id1");
+    out("idqueue removed=" + iq.remove("id1"));
+    iq.close();
+    List<String> iqOut = Collections.synchronizedList(new ArrayList<>());
+    org.apache.curator.framework.recipes.queue.DistributedIdQueue<String> iqc =
+        QueueBuilder.builder(cl.get(3), collector(iqOut), SER, "/it/iq").buildIdQueue();
+    iqc.start();
+    check(await(10000, () -> iqOut.size() == 1), "id queue delivered the remaining item");
+    sleep(300);
+    out("idqueue consumed=" + iqOut);
+    iqc.close();
+
+    // SharedValue.
+    org.apache.curator.framework.recipes.shared.SharedValue sv1 = new org.apache.curator.framework.recipes.shared.SharedValue(c, "/it/sv", bytes("init"));
+    org.apache.curator.framework.recipes.shared.SharedValue sv2 = new org.apache.curator.framework.recipes.shared.SharedValue(cl.get(3), "/it/sv", bytes("other"));
+    sv1.start();
+    sv2.start();
+    out("sharedvalue initial=" + str(sv2.getValue()));
+    VersionedValue<byte[]> old = sv2.getVersionedValue();
+    sv1.setValue(bytes("v1"));
+    out("trySetValue stale=" + sv2.trySetValue(old, bytes("x")) + " now=" + str(sv2.getValue()));
+    check(await(10000, () -> "v1".equals(new String(sv2.getValue()))), "shared value propagates");
+    out("trySetValue fresh=" + sv2.trySetValue(sv2.getVersionedValue(), bytes("v2")));
+    check(await(10000, () -> "v2".equals(new String(sv1.getValue()))), "shared value propagates back");
+    out("sharedvalue final=" + str(sv1.getValue()) + " version=" + sv1.getVersionedValue().getVersion());
+    sv1.close();
+    sv2.close();
+  }
+
   // ---- framework API ---------------------------------------------------------------------------
 
   static void framework() throws Exception {
@@ -1026,6 +1187,14 @@ public final class CuratorRecipes {
     watchdog(110);
     cs = args[0];
     String scenario = args[1];
+    // Recipes create their parents as containers; the server deletes an empty container that had
+    // children (e.g. /it after the previous scenario), racing with the next scenario's creates.
+    // A persistent child keeps /it alive.
+    try {
+      client().create().creatingParentsIfNeeded().forPath("/it/anchor-" + scenario);
+    } catch (KeeperException.NodeExistsException e) {
+      // already there
+    }
     switch (scenario) {
       case "mutex": mutex(); break;
       case "rwlock": rwlock(); break;
@@ -1042,6 +1211,7 @@ public final class CuratorRecipes {
       case "barriers": barriers(); break;
       case "queue": queue(); break;
       case "framework": framework(); break;
+      case "more": moreRecipes(); break;
       case "discovery": discovery(); break;
       default:
         out("unknown scenario " + scenario);
