@@ -386,6 +386,34 @@ public final class ClientBasics {
       t.create("/b/t/x/y", null, OPEN, CreateMode.PERSISTENT);
       return t.commit();
     }, ClientBasics::results);
+    r("multi delete and recreate", () -> a.multi(Arrays.asList(
+        Op.delete("/b/t", -1), Op.create("/b/t", bytes("again"), OPEN, CreateMode.EPHEMERAL), Op.check("/b/t", 0))), ClientBasics::results);
+    r("exists /b/t", () -> a.exists("/b/t", false), Util::stat);
+    r("multi duplicate create", () -> a.multi(Arrays.asList(
+        Op.create("/b/dup", null, OPEN, CreateMode.PERSISTENT), Op.create("/b/dup", null, OPEN, CreateMode.PERSISTENT))), ClientBasics::results);
+    r("multi create under a node created in the same multi, then ephemeral parent", () -> a.multi(Arrays.asList(
+        Op.create("/b/mp", null, OPEN, CreateMode.PERSISTENT), Op.create("/b/mp/e", null, OPEN, CreateMode.EPHEMERAL),
+        Op.create("/b/mp/e/x", null, OPEN, CreateMode.PERSISTENT))), ClientBasics::results);
+    {
+      List<Op> many = new ArrayList<>();
+      for (int i = 0; i < 500; i++) many.add(Op.create("/b/mm" + i, null, OPEN, CreateMode.PERSISTENT));
+      for (int i = 0; i < 500; i++) many.add(Op.delete("/b/mm" + i, -1));
+      r("multi of 1000 ops", () -> a.multi(many), l -> l.size() + " results, last " + op(l.get(l.size() - 1)));
+    }
+    r("create /b/sq/ (sequential, trailing slash)", () -> a.create("/b/sq", null, OPEN, CreateMode.PERSISTENT));
+    r("create /b/sq/ seq", () -> a.create("/b/sq/", null, OPEN, CreateMode.PERSISTENT_SEQUENTIAL));
+    r("create /b/sq/ seq again", () -> a.create("/b/sq/", null, OPEN, CreateMode.EPHEMERAL_SEQUENTIAL));
+    r("getChildren /b/sq", () -> a.getChildren("/b/sq", false));
+    r("exists /b/wm watch wm1", () -> a.exists("/b/wm", w("wm1")), Util::stat);
+    r("getChildren /b watch wm2", () -> a.getChildren("/b", w("wm2")).size());
+    v("addWatch /b/wm PERSISTENT_RECURSIVE wm3", () -> { a.addWatch("/b/wm", w("wm3"), AddWatchMode.PERSISTENT_RECURSIVE); return null; });
+    r("multi create, set, delete /b/wm", () -> a.multi(Arrays.asList(
+        Op.create("/b/wm", null, OPEN, CreateMode.PERSISTENT), Op.create("/b/wm/c", null, OPEN, CreateMode.PERSISTENT),
+        Op.setData("/b/wm", bytes("1"), -1), Op.delete("/b/wm/c", -1), Op.delete("/b/wm", -1))), ClientBasics::results);
+    expect(7);
+    quiet(200);
+    v("removeWatches /b/wm wm3", () -> { a.removeAllWatches("/b/wm", WatcherType.Any, false); return null; });
+    expect(1);
     r("multiRead", () -> a.multi(Arrays.asList(
         Op.getChildren("/b/mc"), Op.getData("/b/t"), Op.getData("/b/nope"), Op.getChildren("/b/nope"))), ClientBasics::results);
     {
@@ -684,6 +712,12 @@ public final class ClientBasics {
     r("create /zookeeper/x", () -> a.create("/zookeeper/x", null, OPEN, CreateMode.PERSISTENT));
     r("setData /zookeeper/config", () -> a.setData("/zookeeper/config", bytes("x"), -1), Util::stat);
     v("delete /zookeeper", () -> { a.delete("/zookeeper", -1); return null; });
+    v("delete /zookeeper/config", () -> { a.delete("/zookeeper/config", -1); return null; });
+    v("delete /zookeeper/quota", () -> { a.delete("/zookeeper/quota", -1); return null; });
+    r("setACL /zookeeper/config", () -> a.setACL("/zookeeper/config", OPEN, -1), Util::stat);
+    r("create /zookeeper/quota/q", () -> a.create("/zookeeper/quota/q", null, OPEN, CreateMode.PERSISTENT));
+    r("create /zookeeper/config/c", () -> a.create("/zookeeper/config/c", null, OPEN, CreateMode.PERSISTENT));
+    r("getAllChildrenNumber /zookeeper", () -> a.getAllChildrenNumber("/zookeeper"));
 
     out("== session expiry (link frozen) seen from a second client");
     try (Util.Proxy proxy = new Util.Proxy(cs)) {
