@@ -83,9 +83,10 @@ export class FileTxnLog implements TxnLogSink {
   /** Entries appended and not yet written. */
   private pending = new JuteWriter(64 * 1024);
   private readonly scratch = new JuteWriter(4096);
-  /** The zxid the next file is named after, when a new file is due. */
+  /** The zxid the next file is named after, once the txn that starts it has been appended. */
   private nextFileZxid: number | null = null;
-  private rollRequested = false;
+  /** A roll was asked for (or nothing was written yet): the next txn appended starts a file. */
+  private needNewFile = true;
   private flushing = false;
   lastZxidSeen = 0;
   /** Txns appended since the last roll (SyncRequestProcessor's snapshot trigger). */
@@ -103,10 +104,11 @@ export class FileTxnLog implements TxnLogSink {
 
   append(hdr: R.TxnHeader, txn: TxnBody): void {
     if (hdr.zxid > this.lastZxidSeen) this.lastZxidSeen = hdr.zxid;
-    if (this.fd === null && this.nextFileZxid === null) this.nextFileZxid = hdr.zxid;
-    if (this.rollRequested && this.nextFileZxid === null) {
+    // The first txn after a roll (or the first ever) names the next file. Whether a file is open at
+    // this moment does not matter: one may be in the middle of being opened.
+    if (this.needNewFile) {
+      this.needNewFile = false;
       this.nextFileZxid = hdr.zxid;
-      this.rollRequested = false;
     }
     marshallEntry(this.pending, this.scratch, hdr, txn);
     this.txnsSinceRoll++;
@@ -114,7 +116,7 @@ export class FileTxnLog implements TxnLogSink {
 
   /** Starts a new log file with the next txn appended (after a snapshot). */
   rollLog(): void {
-    this.rollRequested = true;
+    this.needNewFile = true;
     this.txnsSinceRoll = 0;
   }
 
@@ -145,7 +147,9 @@ export class FileTxnLog implements TxnLogSink {
     if (newFileZxid !== null) {
       await this.closeFile();
       const file = path.join(this.dir, logName(newFileZxid));
-      this.fd = await fsp.open(file, 'wx');
+      // 'w', not exclusive: a file of this name can only be the empty remains of a roll that a crash
+      // cut short (recovery read every txn before this zxid), as Apache's FileOutputStream also assumes.
+      this.fd = await fsp.open(file, 'w');
       this.currentFile = file;
       const w = new JuteWriter(16);
       R.FileHeader.write(w, { magic: TXNLOG_MAGIC, version: VERSION, dbid: this.dbId });
