@@ -57,10 +57,7 @@ export const MATRIX_CFG: Record<string, string> = { tickTime: '500' };
  * `test.failing`, so the suite stays green while the difference is documented, and turns red
  * once zkts is fixed (then remove the entry). The results still say zkts: fail.
  */
-export const KNOWN_ZKTS_DIFFERENCES: Record<string, string> = {
-  'kazoo:four_letter_words_order':
-    "wchp/wchc list paths in a default-capacity HashMap order; Apache's WatchManager tables keep the capacity they grew to",
-};
+export const KNOWN_ZKTS_DIFFERENCES: Record<string, string> = {};
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -204,9 +204,10 @@ export function watchSummary(zks: ZooKeeperServer): { connections: number; paths
 /** WatchManager.dumpWatches(byPath=false) (wchc). */
 export function watchesBySessionText(zks: ZooKeeperServer): string {
   let out = '';
-  for (const [w, paths] of zks.dataTree.dataWatches.byWatcher()) {
+  const wm = zks.dataTree.dataWatches;
+  for (const [w, paths] of wm.byWatcher()) {
     out += `0x${longHex(w.sessionId)}\n`;
-    for (const p of stringSetOrder(paths.keys(), capacityFor(paths.size))) out += `\t${p}\n`;
+    for (const p of stringSetOrder(paths.keys(), wm.pathsCapacityOf(w))) out += `\t${p}\n`;
   }
   return out;
 }
@@ -215,7 +216,7 @@ export function watchesBySessionText(zks: ZooKeeperServer): string {
 export function watchesByPathText(zks: ZooKeeperServer): string {
   const table = zks.dataTree.dataWatches.byPath();
   let out = '';
-  for (const p of stringSetOrder(table.keys(), capacityFor(table.size))) {
+  for (const p of stringSetOrder(table.keys(), zks.dataTree.dataWatches.tableCapacity)) {
     out += `${p}\n`;
     for (const w of table.get(p)!) out += `\t0x${longHex(w.sessionId)}\n`;
   }
@@ -240,7 +241,9 @@ export function watchesBySessionJson(zks: ZooKeeperServer): JsonMap {
 export function watchesByPathJson(zks: ZooKeeperServer): JsonMap {
   const table = zks.dataTree.dataWatches.byPath();
   const out = jsonMap();
-  for (const p of stringSetOrder(table.keys(), capacityFor(table.size))) {
+  // A fresh HashMap filled in the live table's order, so both tables' orders matter.
+  const live = stringSetOrder(table.keys(), zks.dataTree.dataWatches.tableCapacity);
+  for (const p of stringSetOrder(live, capacityFor(table.size))) {
     const ids = new Set<bigint>();
     for (const w of table.get(p)!) ids.add(w.sessionId);
     const list: Json[] = longSetOrder(ids, presizedCapacity(table.get(p)!.size)).map(sessionIdJson);

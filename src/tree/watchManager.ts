@@ -23,18 +23,26 @@ export class WatchManager {
   private readonly watchTable = new Map<string, Set<Watcher>>();
   private readonly watch2Paths = new Map<Watcher, Map<string, WatcherMode>>();
   private recursiveCount = 0;
+  /** The table sizes Apache's HashMaps have grown to (they never shrink): wchp/wchc list in that order. */
+  tableCapacity = 16;
+  private readonly pathsCapacity = new Map<Watcher, number>();
 
   addWatch(path: string, watcher: Watcher, mode: WatcherMode = WatcherMode.STANDARD): boolean {
     let set = this.watchTable.get(path);
     if (set === undefined) {
       set = new Set();
       this.watchTable.set(path, set);
+      if (this.watchTable.size > this.tableCapacity * 0.75) this.tableCapacity *= 2;
     }
     set.add(watcher);
     let paths = this.watch2Paths.get(watcher);
     if (paths === undefined) {
       paths = new Map();
       this.watch2Paths.set(watcher, paths);
+    }
+    if (!paths.has(path)) {
+      const cap = this.pathsCapacity.get(watcher) ?? 16;
+      if (paths.size + 1 > cap * 0.75) this.pathsCapacity.set(watcher, cap * 2);
     }
     const prev = paths.get(path);
     if (prev === WatcherMode.PERSISTENT_RECURSIVE) this.recursiveCount--;
@@ -48,6 +56,7 @@ export class WatchManager {
     const paths = this.watch2Paths.get(watcher);
     if (paths === undefined) return;
     this.watch2Paths.delete(watcher);
+    this.pathsCapacity.delete(watcher);
     for (const [p, mode] of paths) {
       if (mode === WatcherMode.PERSISTENT_RECURSIVE) this.recursiveCount--;
       const set = this.watchTable.get(p);
@@ -125,6 +134,11 @@ export class WatchManager {
     if (set === undefined || !set.delete(watcher)) return false;
     if (set.size === 0) this.watchTable.delete(path);
     return true;
+  }
+
+  /** The table size of a watcher's path set as Apache's HashSet would have grown it. */
+  pathsCapacityOf(watcher: Watcher): number {
+    return this.pathsCapacity.get(watcher) ?? 16;
   }
 
   /** Number of (watcher, path) pairs. */
