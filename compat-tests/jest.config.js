@@ -12,5 +12,6 @@ module.exports = {
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }],
   },
+  testSequencer: '<rootDir>/compat-tests/sequencer.js',
   testTimeout: 120000,
 };
