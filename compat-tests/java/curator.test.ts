@@ -14,7 +14,7 @@
  * ServiceDiscovery needs /usr/share/java/curator-x-discovery.jar (Debian libcurator-discovery-java);
  * without it that scenario is skipped.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -37,6 +37,12 @@ const LIB_CP = [
   ...(HAS_DISCOVERY ? ['curator-x-discovery.jar'] : []),
 ].map((j) => path.join(JARS, j));
 const RUN_TIMEOUT_MS = 115_000;
+/**
+ * Scenarios without `solo` run WAVE at a time (each on both servers, so 2 x WAVE JVMs): they use
+ * disjoint paths under /it. A scenario's wave starts when the first test of the wave asks for its
+ * result, so a -t filter runs little more than what it selects.
+ */
+const WAVE = 2;
 
 const SERVER_CFG = { tickTime: '500', maxSessionTimeout: '30000', forceSync: 'no' };
 const SYS_PROPS = {
@@ -62,6 +68,8 @@ interface Scenario {
   needs?: 'discovery';
   /** The output is split at "== title" lines; each section becomes its own results row. */
   sections?: boolean;
+  /** Runs with no other scenario at the same time (see WAVE). */
+  solo?: boolean;
 }
 
 const SCENARIOS: Scenario[] = [
@@ -72,18 +80,15 @@ const SCENARIOS: Scenario[] = [
     main: 'ClientBasics',
     args: [],
     sections: true,
+    solo: true,
   },
   { client: 'Curator 5.4', recipe: 'CuratorFramework API (parents, containers, protection, TTL, transactions, background, watchers(), namespaces)', main: 'CuratorRecipes', args: ['framework'] },
   { client: 'Curator 5.4', recipe: 'InterProcessMutex (8 threads on 4 clients, counter under the lock)', main: 'CuratorRecipes', args: ['mutex'] },
   { client: 'Curator 5.4', recipe: 'InterProcessReadWriteLock', main: 'CuratorRecipes', args: ['rwlock'] },
   { client: 'Curator 5.4', recipe: 'InterProcessSemaphoreV2', main: 'CuratorRecipes', args: ['semaphore'] },
-  { client: 'Curator 5.4', recipe: 'LeaderLatch (failover on client close and on session expiry)', main: 'CuratorRecipes', args: ['leaderlatch'] },
-  { client: 'Curator 5.4', recipe: 'LeaderSelector (failover on client close and on session expiry)', main: 'CuratorRecipes', args: ['leaderselector'] },
   { client: 'Curator 5.4', recipe: 'CuratorCache (persistent recursive watch) after a burst of creates/sets/deletes', main: 'CuratorRecipes', args: ['curatorcache'] },
   { client: 'Curator 5.4', recipe: 'TreeCache after a burst of creates/sets/deletes', main: 'CuratorRecipes', args: ['treecache'] },
   { client: 'Curator 5.4', recipe: 'PathChildrenCache after a burst of creates/sets/deletes', main: 'CuratorRecipes', args: ['pathchildrencache'] },
-  { client: 'Curator 5.4', recipe: 'PersistentTtlNode (extended types)', main: 'CuratorRecipes', args: ['persistentttlnode'] },
-  { client: 'Curator 5.4', recipe: 'PersistentNode (ephemeral, recreated after session expiry)', main: 'CuratorRecipes', args: ['persistentnode'] },
   { client: 'Curator 5.4', recipe: 'DistributedAtomicLong under concurrency', main: 'CuratorRecipes', args: ['atomiclong'] },
   { client: 'Curator 5.4', recipe: 'SharedCount under concurrency', main: 'CuratorRecipes', args: ['sharedcount'] },
   { client: 'Curator 5.4', recipe: 'DistributedBarrier and DistributedDoubleBarrier', main: 'CuratorRecipes', args: ['barriers'] },
@@ -95,6 +100,12 @@ const SCENARIOS: Scenario[] = [
     args: ['more'],
   },
   { client: 'Curator 5.4', recipe: 'ServiceDiscovery (curator-x-discovery)', main: 'CuratorRecipes', args: ['discovery'], needs: 'discovery' },
+  // Timing matters below (a session must expire while its client only sees silence; a TTL child
+  // must be touched in time): these run alone.
+  { client: 'Curator 5.4', recipe: 'LeaderLatch (failover on client close and on session expiry)', main: 'CuratorRecipes', args: ['leaderlatch'], solo: true },
+  { client: 'Curator 5.4', recipe: 'LeaderSelector (failover on client close and on session expiry)', main: 'CuratorRecipes', args: ['leaderselector'], solo: true },
+  { client: 'Curator 5.4', recipe: 'PersistentNode (ephemeral, recreated after session expiry)', main: 'CuratorRecipes', args: ['persistentnode'], solo: true },
+  { client: 'Curator 5.4', recipe: 'PersistentTtlNode (extended types)', main: 'CuratorRecipes', args: ['persistentttlnode'], solo: true },
 ];
 
 let workDir: string;
@@ -140,6 +151,30 @@ function runJava(server: RunningServer, s: Scenario): Promise<Run> {
       resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderrFile, ms: Date.now() - t0 });
     });
   });
+}
+
+function waves(): Scenario[][] {
+  const out: Scenario[][] = [];
+  for (const s of SCENARIOS) {
+    if (s.needs === 'discovery' && !HAS_DISCOVERY) continue;
+    const last = out[out.length - 1];
+    if (!s.solo && last && last.length < WAVE && !last[0].solo) last.push(s);
+    else out.push([s]);
+  }
+  return out;
+}
+
+const started = new Map<Scenario, Promise<[Run, Run]>>();
+
+/** Both runs of a scenario (Apache and zkts at the same time), with the rest of its wave. */
+function resultsOf(s: Scenario): Promise<[Run, Run]> {
+  if (!started.has(s)) {
+    const wave = waves().find((w) => w.includes(s)) ?? [s];
+    for (const t of wave) {
+      if (!started.has(t)) started.set(t, Promise.all([runJava(apache!, t), runJava(zkts!, t)]));
+    }
+  }
+  return started.get(s)!;
 }
 
 function stderrTail(r: Run, lines = 40): string {
@@ -203,15 +238,26 @@ beforeAll(async () => {
     .readdirSync(SRC_DIR)
     .filter((f) => f.endsWith('.java') && (HAS_DISCOVERY || f !== 'Discovery.java'))
     .map((f) => path.join(SRC_DIR, f));
-  const javac = spawnSync(JAVAC, ['-nowarn', '-encoding', 'UTF-8', '-d', classesDir, '-cp', LIB_CP.join(':'), ...sources], {
-    encoding: 'utf8',
-    timeout: 120_000,
+  const javac = new Promise<void>((resolve, reject) => {
+    const args = ['-J-XX:TieredStopAtLevel=1', '-J-XX:+UseSerialGC', '-proc:none', '-implicit:none', '-nowarn', '-encoding', 'UTF-8'];
+    const child = spawn(JAVAC, [...args, '-d', classesDir, '-cp', LIB_CP.join(':'), ...sources], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+    child.on('error', (e) => reject(new Error(`javac: ${e.message}`)));
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`javac failed (${code}):\n${text}`))));
   });
-  if (javac.status !== 0) throw new Error(`javac failed (${javac.status}): ${javac.error ?? ''}\n${javac.stdout}\n${javac.stderr}`);
-  [apache, zkts] = await Promise.all([
+  const servers = Promise.all([
     startOracle({ cfg: SERVER_CFG, jvmFlags: Object.entries(SYS_PROPS).map(([k, v]) => `-D${k}=${v}`) }),
     startZkts({ cfg: SERVER_CFG, sysProps: SYS_PROPS }),
   ]);
+  // Wait for both before failing, so that started servers are known to afterAll.
+  const [c, sv] = await Promise.allSettled([javac, servers]);
+  if (sv.status === 'fulfilled') [apache, zkts] = sv.value;
+  if (sv.status === 'rejected') throw sv.reason;
+  if (c.status === 'rejected') throw c.reason;
 }, 120_000);
 
 afterAll(async () => {
@@ -226,7 +272,7 @@ afterAll(async () => {
 describe.each(SCENARIOS.map((s) => [`${s.client}: ${s.main} ${s.args.join(' ')}`.trim(), s] as const))('%s', (_name, s) => {
   const skip = s.needs === 'discovery' && !HAS_DISCOVERY;
   (skip ? test.skip : test)(s.recipe, async () => {
-    const [a, z] = await Promise.all([runJava(apache!, s), runJava(zkts!, s)]);
+    const [a, z] = await resultsOf(s);
     const apacheOk = passed(a);
     const zktsOk = passed(z) && z.stdout === a.stdout;
     if (s.sections) {
