@@ -1,12 +1,16 @@
+import { spawnSync } from 'child_process';
+import * as path from 'path';
 import { ConfigError, loadConfigFile } from './config/zooCfg';
 import { runStandalone } from './standalone';
 import { dumpSnapshot, dumpTxnLog } from './persistence/dumpTools';
 import { createLogger } from './util/logger';
 import { VERSION_STRING } from './version';
 
-const USAGE = `Usage: zkts [-Dname=value ...] {start-foreground|version} [zoo.cfg]
+const USAGE = `Usage: zkts [-Dname=value ...] <command> [zoo.cfg | file]
 
   start-foreground  run a server in the foreground from zoo.cfg (default conf/zoo.cfg)
+  start|stop|restart|status|print-cmd [zoo.cfg]
+                    run it as a daemon, as zkServer.sh does (same verbs, files and exit codes)
   snapshot-dump     print a snapshot file (text like zkSnapShotToolkit.sh, or --json)
   txnlog-dump       print a txn log file (text like zkTxnLogToolkit.sh, or --json)
   version           print the version
@@ -92,6 +96,18 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
       }
       return 0;
+    }
+    case 'start':
+    case 'stop':
+    case 'restart':
+    case 'status':
+    case 'print-cmd': {
+      // The daemon verbs are zkServer.sh's, with its ZOOCFGDIR/ZOOCFG/ZOOPIDFILE conventions and exit codes.
+      const script = path.join(__dirname, '..', 'scripts', 'zkServer.sh');
+      const dflags = [...args.sysProps].map(([k, v]) => `-D${k}=${v}`).join(' ');
+      const env = { ...process.env, SERVER_JVMFLAGS: `${process.env.SERVER_JVMFLAGS ?? ''} ${dflags}`.trim() };
+      const r = spawnSync('bash', [script, args.command, ...args.rest], { stdio: 'inherit', env });
+      return r.status ?? 1;
     }
     case 'bench':
       // Load generator for any ZooKeeper-compatible server (src/bench); `zkts bench --help`.

@@ -90,4 +90,10 @@ describe('scripts/zkServer.sh', () => {
     expect(down.stdout).toContain('Error contacting service. It is probably not running.');
     expect(down.status).toBe(1);
   });
+
+  test('zkts status <zoo.cfg> is the same verb through the zkts command', () => {
+    const r = spawnSync('node', [path.join(root, 'bin/zkts.js'), 'status', path.join(dir, 'zoo.cfg')], { env: { ...process.env, ZOO_LOG_DIR: dir }, encoding: 'utf8', timeout: 20000 });
+    expect(r.stdout).toContain('Error contacting service. It is probably not running.');
+    expect(r.status).toBe(1);
+  });
 });
