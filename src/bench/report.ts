@@ -244,18 +244,24 @@ export function renderMarkdown(res: CompareResults, svgRel: string): string {
   return L.join('\n');
 }
 
-/** The smallest of 1, 2, 4, 5, 8 × 10^k at or above x: quarters of it are round numbers. */
-export function niceCeil(x: number): number {
-  const e = Math.pow(10, Math.floor(Math.log10(x)));
-  for (const m of [1, 2, 4, 5, 8, 10]) if (m * e >= x) return m * e;
-  return 10 * e;
-}
-
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** Two panels of horizontal bars per row: throughput (linear) and p99 latency (log scale). */
+/** A log-scale axis over whole decades covering the values. */
+function logAxis(values: number[], width: number): { ticks: number[]; x: (v: number) => number } {
+  const v = values.filter((x) => Number.isFinite(x) && x > 0);
+  const lo = Math.floor(Math.log10(v.length > 0 ? Math.min(...v) : 1));
+  let hi = Math.ceil(Math.log10(v.length > 0 ? Math.max(...v) : 10));
+  if (hi <= lo) hi = lo + 1;
+  const ticks: number[] = [];
+  for (let e = lo; e <= hi; e++) ticks.push(Math.pow(10, e));
+  return { ticks, x: (y) => (y > 0 && Number.isFinite(y) ? ((Math.log10(y) - lo) / (hi - lo)) * width : 0) };
+}
+
+const tickLabel = (d: number): string => (d >= 1000 ? thousands(d) : d >= 1 ? String(d) : d.toPrecision(1));
+
+/** Two panels of horizontal bars per row, both log scale: throughput and p99 latency. */
 export function renderSvg(res: CompareResults): string {
   const kinds = KINDS.filter((k) => res.samples[k] !== undefined);
   const colors: Record<string, string> = { apache: '#4e79a7', zkts: '#f28e2b' };
@@ -272,32 +278,26 @@ export function renderSvg(res: CompareResults): string {
   const x1 = labelW;
   const x2 = labelW + panelW + panelGap;
   const stats = rows.map((r) => kinds.map((k) => rowStats(res, k, r)));
-  const maxOps = niceCeil(Math.max(1, ...stats.flat().map((s) => (Number.isFinite(s.ops.med) ? s.ops.med : 0))));
-  const lat = stats
-    .flat()
-    .map((s) => s.p99.med)
-    .filter((x) => Number.isFinite(x) && x > 0);
-  const lmin = Math.pow(10, Math.floor(Math.log10(Math.min(...lat, 1))));
-  const lmax = Math.pow(10, Math.ceil(Math.log10(Math.max(...lat, 1))));
-  const lx = (v: number): number => (v <= 0 || !Number.isFinite(v) ? 0 : ((Math.log10(v) - Math.log10(lmin)) / (Math.log10(lmax) - Math.log10(lmin))) * panelW);
+  const opsAxis = logAxis(stats.flat().map((s) => s.ops.med), panelW);
+  const latAxis = logAxis(stats.flat().map((s) => s.p99.med), panelW);
   const o: string[] = [];
   o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`);
   o.push(`<rect width="${width}" height="${height}" fill="white"/>`);
-  o.push(`<text x="${x1}" y="18" font-size="13" font-weight="bold">throughput, ops/s (median)</text>`);
+  o.push(`<text x="${x1}" y="18" font-size="13" font-weight="bold">throughput, ops/s (median, log scale)</text>`);
   o.push(`<text x="${x2}" y="18" font-size="13" font-weight="bold">p99 latency, ms (median, log scale)</text>`);
   kinds.forEach((k, i) => {
     o.push(`<rect x="${x1 + i * 110}" y="28" width="12" height="10" fill="${colors[k]}"/><text x="${x1 + i * 110 + 16}" y="37">${k === 'apache' ? 'Apache 3.8' : 'zkts'}</text>`);
   });
-  // Gridlines.
-  for (let i = 0; i <= 4; i++) {
-    const gx = x1 + (panelW * i) / 4;
-    o.push(`<line x1="${gx}" y1="${top - 6}" x2="${gx}" y2="${height - 30}" stroke="#ddd"/>`);
-    o.push(`<text x="${gx}" y="${height - 16}" text-anchor="middle" fill="#555">${esc(num((maxOps * i) / 4))}</text>`);
-  }
-  for (let d = lmin; d <= lmax * 1.0001; d *= 10) {
-    const gx = x2 + lx(d);
-    o.push(`<line x1="${gx}" y1="${top - 6}" x2="${gx}" y2="${height - 30}" stroke="#ddd"/>`);
-    o.push(`<text x="${gx}" y="${height - 16}" text-anchor="middle" fill="#555">${esc(d >= 1 ? String(d) : d.toPrecision(1))}</text>`);
+  o.push(`<text x="${x2}" y="37" fill="#555">shorter is better</text>`);
+  for (const [x0, axis] of [
+    [x1, opsAxis],
+    [x2, latAxis],
+  ] as const) {
+    for (const d of axis.ticks) {
+      const gx = (x0 + axis.x(d)).toFixed(1);
+      o.push(`<line x1="${gx}" y1="${top - 6}" x2="${gx}" y2="${height - 30}" stroke="#ddd"/>`);
+      o.push(`<text x="${gx}" y="${height - 16}" text-anchor="middle" fill="#555">${esc(tickLabel(d))}</text>`);
+    }
   }
   rows.forEach((r, ri) => {
     const y0 = top + ri * groupH;
@@ -305,10 +305,10 @@ export function renderSvg(res: CompareResults): string {
     kinds.forEach((k, ki) => {
       const s = stats[ri][ki];
       const y = y0 + ki * barH;
-      const w1 = Number.isFinite(s.ops.med) ? (s.ops.med / maxOps) * panelW : 0;
+      const w1 = opsAxis.x(s.ops.med);
       o.push(`<rect x="${x1}" y="${y}" width="${w1.toFixed(1)}" height="${barH - 1}" fill="${colors[k]}"><title>${k} ${esc(r.id)}: ${esc(num(s.ops.med))} ops/s</title></rect>`);
       o.push(`<text x="${(x1 + w1 + 3).toFixed(1)}" y="${y + barH - 1}" font-size="8" fill="#333">${esc(num(s.ops.med))}</text>`);
-      const w2 = lx(s.p99.med);
+      const w2 = latAxis.x(s.p99.med);
       o.push(`<rect x="${x2}" y="${y}" width="${w2.toFixed(1)}" height="${barH - 1}" fill="${colors[k]}"><title>${k} ${esc(r.id)}: p99 ${esc(num(s.p99.med))} ms</title></rect>`);
       o.push(`<text x="${(x2 + w2 + 3).toFixed(1)}" y="${y + barH - 1}" font-size="8" fill="#333">${esc(num(s.p99.med))}</text>`);
     });

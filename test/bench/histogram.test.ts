@@ -1,6 +1,6 @@
 /** The bench's latency histogram and sample statistics (src/bench/histogram.ts, report.ts). */
 import { bucketHigh, bucketLow, bucketOf, Histogram, MAX_TRACKABLE, median, quantile } from '../../src/bench/histogram';
-import { niceCeil, stat } from '../../src/bench/report';
+import { stat } from '../../src/bench/report';
 
 describe('bucket layout', () => {
   test('values below 256 have buckets of their own', () => {
@@ -124,12 +124,5 @@ describe('sample statistics', () => {
     expect(s.n).toBe(3);
     expect(stat([5]).spreadPct).toBeNaN();
     expect(stat([]).med).toBeNaN();
-  });
-
-  test('niceCeil', () => {
-    expect(niceCeil(9339)).toBe(10_000);
-    expect(niceCeil(46_600)).toBe(50_000);
-    expect(niceCeil(1500)).toBe(2000);
-    expect(niceCeil(100)).toBe(100);
   });
 });
