@@ -88,11 +88,16 @@ public final class Util {
     return n != null ? "session:" + n : "0x" + Long.toHexString(ephemeralOwner);
   }
 
-  /** Stat with times reduced to presence (and mtime vs ctime order), sessions to their names. */
+  /**
+   * Stat with times reduced to presence and to how mtime relates to ctime (equal when the node was
+   * never modified, not earlier otherwise: two writes may share a millisecond), sessions to names.
+   */
   public static String stat(Stat s) {
     if (s == null) return "null";
-    String times = (s.getCtime() > 0 ? "T" : String.valueOf(s.getCtime())) + "/"
-        + (s.getMtime() == s.getCtime() ? "=c" : s.getMtime() > s.getCtime() ? ">c" : "<c");
+    String order = s.getMzxid() == s.getCzxid()
+        ? (s.getMtime() == s.getCtime() ? "=c" : "!=c")
+        : (s.getMtime() >= s.getCtime() ? ">=c" : "<c");
+    String times = (s.getCtime() > 0 ? "T" : String.valueOf(s.getCtime())) + "/" + order;
     return "{czxid=" + s.getCzxid() + " mzxid=" + s.getMzxid() + " pzxid=" + s.getPzxid()
         + " time=" + times + " ver=" + s.getVersion() + " cver=" + s.getCversion()
         + " aver=" + s.getAversion() + " eph=" + owner(s.getEphemeralOwner())
