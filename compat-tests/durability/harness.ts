@@ -651,13 +651,16 @@ export function readLogEntries(file: string): LogEntryInfo[] {
   return out;
 }
 
+/** log.<zxid> or snapshot.<zxid> files (snapshots also compressed: .gz, .snappy), oldest first. */
 export function listFiles(dir: string, prefix: 'log' | 'snapshot'): { file: string; zxid: number }[] {
   const v2 = path.join(dir, 'version-2');
   if (!fs.existsSync(v2)) return [];
+  const re = new RegExp(`^${prefix}\\.([0-9a-f]+)(\\.gz|\\.snappy)?$`);
   return fs
     .readdirSync(v2)
-    .filter((n) => new RegExp(`^${prefix}\\.[0-9a-f]+$`).test(n))
-    .map((n) => ({ file: path.join(v2, n), zxid: parseInt(n.substring(prefix.length + 1), 16) }))
+    .map((n) => ({ n, m: re.exec(n) }))
+    .filter((x) => x.m !== null)
+    .map(({ n, m }) => ({ file: path.join(v2, n), zxid: parseInt(m![1], 16) }))
     .sort((a, b) => a.zxid - b.zxid);
 }
 

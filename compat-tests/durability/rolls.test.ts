@@ -1,25 +1,30 @@
 /**
- * A txn log is rolled (a new log.<zxid> started) only together with a snapshot, as Apache's
- * SyncRequestProcessor does: a data dir never holds more log files than snapshots (snapshot.0 comes
- * with log.1, each later snapshot with one roll).
+ * Txn log rolls under concurrent pipelined writes (snapCount=20), against what Apache's FileTxnLog and
+ * SyncRequestProcessor guarantee:
+ *   1. a log is rolled only together with a snapshot: a data dir never holds more log files than
+ *      snapshots (snapshot.0 comes with log.1, each later snapshot with one roll);
+ *   2. every log file is named after the zxid of its first txn (Apache's rollLog() flushes the current
+ *      stream and the next append opens log.<that txn's zxid>). Recovery chooses log files by name.
+ * Both are races, so each test writes in waves until the invariant breaks (or WAVES waves pass).
  *
- * BUG (zkts): FileTxnLog.append starts a new file whenever a txn is appended while `fd` is null, which
- * is also the case while a file is being closed and the next one opened (writeOut: closeFile() sets fd
- * to null, then awaits open). Txns arriving during that window make the next group open yet another
- * file, and under steady concurrent load this repeats group after group: e.g. 6 clients doing 60
- * creates with the default snapCount left 24 log files and only snapshot.0. The files are valid (Apache
- * reads them), but every one is preallocated to preAllocSize (64 MB apparent size) and costs a
- * directory fsync, and every extra roll is another chance for the crash-after-roll bug (damaged.test.ts
- * (g)). It is a race: the test writes in waves until the invariant breaks (or 12 waves pass).
+ * History: 1. failed before 36b7c53 (a txn appended while a file was being opened started yet another
+ * file; 6 clients x 60 creates left 24 logs and only snapshot.0).
+ *
+ * BUG (zkts), 2.: a new file is named after the first txn appended after rollLog(), but the group then
+ * written to it (FileTxnLog.writeOut) also holds the txns appended before the roll and not flushed
+ * yet: e.g. log.101 whose first txn is 0xfe (15 of 48 logs in one crash.test.ts run). Files like that
+ * still read back in order, but a crash while such a group goes out leaves an empty log named above
+ * the last durable txn, which later breaks recovery (damaged.test.ts (h)).
  */
 import * as path from 'node:path';
-import { ServerProc, TempRoot, Zk, listFiles, sleep } from './harness';
+import { ServerProc, TempRoot, Zk, listFiles, readLogEntries, sleep } from './harness';
 
 const CLIENTS = 8;
 const WRITES_PER_WAVE = 20;
 const WAVES = 12;
 
-test('no more log files than snapshots under concurrent pipelined writes (snapCount=20)', async () => {
+/** Runs waves of pipelined creates until `broken(dataDir)` returns a description, or WAVES pass. */
+async function writeUntil(broken: (dataDir: string) => string | null): Promise<string | null> {
   const root = new TempRoot('zkts-rolls-');
   let server: ServerProc | null = null;
   const clients: Zk[] = [];
@@ -28,8 +33,8 @@ test('no more log files than snapshots under concurrent pipelined writes (snapCo
     server = await ServerProc.start({ kind: 'zkts', dataDir, cfg: { snapCount: '20' }, logFile: path.join(root.dir, 'zkts.log') });
     const port = server.port;
     clients.push(...(await Promise.all(Array.from({ length: CLIENTS }, () => Zk.connect(port)))));
-    let worst = { snaps: 0, logs: [] as string[] };
-    for (let wave = 0; wave < WAVES; wave++) {
+    let found: string | null = null;
+    for (let wave = 0; wave < WAVES && found === null; wave++) {
       await Promise.all(
         clients.map(async (zk, c) => {
           // pipelined: all requests of a wave go out at once
@@ -38,19 +43,36 @@ test('no more log files than snapshots under concurrent pipelined writes (snapCo
         }),
       );
       // A snapshot started at a roll appears (is renamed into place) a moment after the new log: let
-      // the snapshots in progress finish before counting.
+      // the snapshots in progress finish before looking.
       await sleep(400);
-      const logs = listFiles(dataDir, 'log').map((f) => path.basename(f.file));
-      const snaps = listFiles(dataDir, 'snapshot').length;
-      worst = { snaps, logs };
-      if (logs.length > snaps) break;
+      found = broken(dataDir);
     }
-    // eslint-disable-next-line no-console
-    console.log(`${worst.snaps} snapshots, ${worst.logs.length} logs: ${worst.logs.join(' ')}`);
-    expect(worst.logs.length).toBeLessThanOrEqual(worst.snaps);
+    return found;
   } finally {
     for (const c of clients) c.drop();
     await server?.kill9();
     root.remove();
   }
-});
+}
+
+test('no more log files than snapshots under concurrent pipelined writes (snapCount=20)', async () => {
+  const found = await writeUntil((dataDir) => {
+    const logs = listFiles(dataDir, 'log').map((f) => path.basename(f.file));
+    const snaps = listFiles(dataDir, 'snapshot').length;
+    return logs.length > snaps ? `${snaps} snapshots, ${logs.length} logs: ${logs.join(' ')}` : null;
+  });
+  expect(found).toBeNull();
+}, 60_000);
+
+test.failing('every log file is named after its first txn under concurrent pipelined writes (snapCount=20)', async () => {
+  const found = await writeUntil((dataDir) => {
+    const bad = listFiles(dataDir, 'log')
+      .map((f) => ({ name: path.basename(f.file), zxid: f.zxid, first: readLogEntries(f.file)[0]?.zxid }))
+      .filter((f) => f.first !== undefined && f.first !== f.zxid)
+      .map((f) => `${f.name} starts with txn 0x${f.first!.toString(16)}`);
+    return bad.length > 0 ? bad.join(', ') : null;
+  });
+  // eslint-disable-next-line no-console
+  if (found !== null) console.log(found);
+  expect(found).toBeNull();
+}, 60_000);
