@@ -11,6 +11,7 @@ const USAGE = `Usage: zkts [-Dname=value ...] <command> [zoo.cfg | file]
   start-foreground  run a server in the foreground from zoo.cfg (default conf/zoo.cfg)
   start|stop|restart|status|print-cmd [zoo.cfg]
                     run it as a daemon, as zkServer.sh does (same verbs, files and exit codes)
+  bench             load generator for any ZooKeeper server (zkts bench --help)
   snapshot-dump     print a snapshot file (text like zkSnapShotToolkit.sh, or --json)
   txnlog-dump       print a txn log file (text like zkTxnLogToolkit.sh, or --json)
   version           print the version

@@ -224,10 +224,12 @@ export class ServerCnxn implements Watcher {
   flush(): void {
     this.flushScheduled = false;
     if (this.closed || this.out.offset === 0) return;
-    const data = this.out.toBuffer();
-    this.out.reset();
-    // Give back a buffer that grew for one large reply.
-    if (this.out.buf.length > 1024 * 1024) this.out.buf = Buffer.allocUnsafe(1024);
+    // The socket keeps the bytes until they are sent: hand it the filled buffer and start a fresh
+    // one, rather than copying the batch. A buffer that grew for one large reply is not kept.
+    const w = this.out;
+    const data = w.buf.subarray(0, w.offset);
+    w.buf = Buffer.allocUnsafe(w.buf.length > 1024 * 1024 ? 1024 : w.buf.length);
+    w.reset();
     const ok = this.socket.write(data);
     if (!ok && this.socket.writableLength > MAX_PENDING_OUTPUT) this.socket.pause();
   }
