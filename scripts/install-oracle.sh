@@ -3,7 +3,7 @@
 # Idempotent: does nothing if every package is already installed.
 set -euo pipefail
 
-PKGS=(zookeeper zookeeper-bin python3-kazoo libcurator-recipes-java python3-yaml strace)
+PKGS=(zookeeper zookeeper-bin python3-kazoo libcurator-recipes-java libcurator-discovery-java python3-yaml strace)
 
 missing=()
 for p in "${PKGS[@]}"; do
