@@ -164,8 +164,9 @@ class Writer {
       const zk = await Zk.connect(port, { sessionId: s.id, passwd: s.passwd, timeout: E2_TIMEOUT });
       const hasNodes = [...this.model.values()].some((n) => n.owner === owner);
       // A session whose close was in flight may be gone: fine unless its ephemerals were recovered.
-      if (zk.timeOut === 0 && (s.id !== this.closeInFlight || hasNodes)) problems.push(`${this.base}: session ${owner} did not survive the restart`);
-      else if ((await zk.raw.closeSession()) !== 0) problems.push(`${this.base}: closing ${owner} failed`);
+      if (zk.timeOut === 0) {
+        if (s.id !== this.closeInFlight || hasNodes) problems.push(`${this.base}: session ${owner} did not survive the restart`);
+      } else if ((await zk.raw.closeSession()) !== 0) problems.push(`${this.base}: closing ${owner} failed`);
       zk.drop();
       for (const [p, n] of [...this.model.entries()]) if (n.owner === owner) this.model.delete(p);
     }
