@@ -443,6 +443,15 @@ test(
         if (APACHE_CROSSCHECK.has(round)) {
           copyDir(path.join(root.dir, 'data'), path.join(crashed, 'data'));
           copyDir(path.join(root.dir, 'datalog'), path.join(crashed, 'datalog'));
+          // Apache 3.8 cannot start on a log cut inside its 16-byte header (EOFException in
+          // FileTxnIterator, cf. ZOOKEEPER-1621): damaged.test.ts (g) documents it. Such a file holds no
+          // txn; take it out of Apache's copy so that the recovered trees can still be compared.
+          const clogs = listFiles(path.join(crashed, 'datalog'), 'log');
+          const cnewest = clogs[clogs.length - 1];
+          if (cnewest && fs.statSync(cnewest.file).size < 16) {
+            notes.push(`round ${round}: ${path.basename(cnewest.file)} (${fs.statSync(cnewest.file).size} bytes) left out of Apache's copy`);
+            fs.rmSync(cnewest.file);
+          }
         }
 
         // A crash right after a log roll can leave a newest log without one whole txn (just its header,

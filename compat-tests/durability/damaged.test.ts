@@ -7,7 +7,9 @@
  *       truncated or empty;
  *   (e) refuse when an older log is cut short while a newer log follows, or (f) when a log in the middle
  *       is missing (txns missing);
- *   (g) keep working when the crash came right after a log roll: the newest log holds only its header.
+ *   (g) keep working when the crash came right after a log roll: the newest log holds only its header,
+ *       or nothing;
+ *   (h) keep recovering when a crash left an empty log named above the last durable txn.
  * (d) For comparison, Apache 3.8 is started on a copy of each damaged dir (taken before zkts touched it)
  *     and what it does is printed: documentation, not assertions. Observed with 3.8.0 (Debian):
  *     (a) starts, the torn txn absent (zxid one lower); takes writes. Logs nothing for a truncated
@@ -20,7 +22,9 @@
  *     (e) starts and silently drops the torn txn in the middle (the last one of the older log), replaying
  *         the newer log on top of it.
  *     (f) starts and silently skips the missing txns (the whole missing log), replaying the later log.
- *     (g) starts and takes writes (its FileOutputStream truncates the stale header-only log).
+ *     (g) header-only newest log: starts and takes writes (its FileOutputStream truncates the file);
+ *         empty (0-byte) newest log: exits with code 1, "java.io.EOFException" (cf. ZOOKEEPER-1621).
+ *     (h) starts and silently skips the txn the stale file hides (a create: the node is missing).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -330,19 +334,23 @@ describe('damaged data dirs', () => {
     );
   });
 
-  // BUG (zkts): after a crash right after a log roll, the newest log may hold only its 16-byte header
-  // (or a torn first entry, zeroed at recovery). zkts recovers fine, but its first write after the
-  // restart opens the next log with the same name (log.<next zxid>) exclusively ('wx'), gets EEXIST and
-  // stops serving ("Severe unrecoverable error, stopping the server"). Apache's FileTxnLog opens the
-  // file with a plain FileOutputStream, which truncates it. Seen in crash.test.ts at random kill points.
-  test('(g) the newest log holds only its header (crash right after a log roll): zkts keeps accepting writes', async () => {
+  // Fixed in 36b7c53: after a crash right after a log roll, the newest log may hold only its 16-byte
+  // header, or nothing (killed between creating it and writing the header), or a torn first entry
+  // (zeroed at recovery). zkts's first write after the restart used to open the next log with the same
+  // name exclusively ('wx'), get EEXIST and stop serving. Apache's FileOutputStream truncates the file;
+  // but Apache 3.8 cannot start at all when the log is cut inside its header (EOFException while
+  // reading the FileHeader, cf. ZOOKEEPER-1621).
+  test.each([
+    ['holds only its header', 16],
+    ['is empty', 0],
+  ])('(g) the newest log %s (crash right after a log roll): zkts keeps accepting writes', async (what, bytes) => {
     const dataDir = root.sub('g/data');
     const w: Written = { dataDir, acked: new Map(), zxids: [] };
     await writeWithZkts(root, dataDir, 'g', 10, w);
     const lastZxid = w.zxids[w.zxids.length - 1];
     const header = fs.readFileSync(listFiles(dataDir, 'log')[0].file).subarray(0, 16);
     const rolled = path.join(logDir(dataDir), `log.${(lastZxid + 1).toString(16)}`);
-    fs.writeFileSync(rolled, header);
+    fs.writeFileSync(rolled, header.subarray(0, bytes as number));
     copyDir(root.sub('g'), path.join(root.dir, 'g-apache'));
 
     const s = await ServerProc.start({ kind: 'zkts', dataDir, props: SUPER_PROPS, logFile: path.join(root.dir, 'zkts.log') });
@@ -363,7 +371,7 @@ describe('damaged data dirs', () => {
     } finally {
       await s.stop();
     }
-    report(`(g) ${path.basename(rolled)} holds only a header`, outcome, await apacheOn(root, path.join(root.dir, 'g-apache/data'), ['/d/g-1']));
+    report(`(g) ${path.basename(rolled)} ${what}`, outcome, await apacheOn(root, path.join(root.dir, 'g-apache/data'), ['/d/g-1']));
     expect(outcome.zxid).toBe(hex(lastZxid));
     expect(written).toBe(true);
   });
