@@ -455,22 +455,15 @@ test(
         }
 
         // A crash right after a log roll can leave a newest log without one whole txn (just its header,
-        // or a torn first entry). zkts must recover from that as it is: the file stays in place...
+        // or a torn first entry). zkts must recover from that as it is: the file stays in place.
         const logsNow = listFiles(path.join(root.dir, 'datalog'), 'log');
         const newest = logsNow[logsNow.length - 1];
         if (newest && readLogEntries(newest.file).length === 0) {
           const lastWhole = Math.max(0, ...logsNow.flatMap((f) => readLogEntries(f.file).map((e) => e.zxid)));
           notes.push(`round ${round}: newest log ${path.basename(newest.file)} holds no whole txn after the kill (${fs.statSync(newest.file).size} bytes; last whole txn ${hex(lastWhole)})`);
-          // ...except for KNOWN BUG (h) in damaged.test.ts: when that file is named above the last whole
-          // txn + 1 (zkts names a new log after the first txn appended after the roll, while the group
-          // written to it starts earlier), the restart resumes below its name and leaves it in place, and
-          // a later recovery picks it instead of the live log and refuses ("txns between are missing").
-          // So that the rest of the run is still checked, such a file (it holds no txn) is removed, and
-          // the round noted; with ZKTS_CRASH_STRICT=1 it stays. Remove this once (h) passes.
-          if (newest.zxid > lastWhole + 1 && process.env.ZKTS_CRASH_STRICT !== '1') {
-            fs.rmSync(newest.file);
-            notes.push(`round ${round}: KNOWN BUG (h): removed the stale ${path.basename(newest.file)}`);
-          }
+          // A log file is named after its first txn, so such a file is always named last whole txn + 1,
+          // and the restart's first write reuses the name.
+          expect([round, newest.zxid]).toEqual([round, lastWhole + 1]);
         }
 
         if (DOUBLE_CRASH.has(round)) {

@@ -87,6 +87,8 @@ export class FileTxnLog implements TxnLogSink {
   private nextFileZxid: number | null = null;
   /** A roll was asked for (or nothing was written yet): the next txn appended starts a file. */
   private needNewFile = true;
+  /** Where in the unwritten group the new file's bytes begin. */
+  private splitAt = 0;
   private flushing = false;
   lastZxidSeen = 0;
   /** Txns appended since the last roll (SyncRequestProcessor's snapshot trigger). */
@@ -104,11 +106,12 @@ export class FileTxnLog implements TxnLogSink {
 
   append(hdr: R.TxnHeader, txn: TxnBody): void {
     if (hdr.zxid > this.lastZxidSeen) this.lastZxidSeen = hdr.zxid;
-    // The first txn after a roll (or the first ever) names the next file. Whether a file is open at
-    // this moment does not matter: one may be in the middle of being opened.
+    // The first txn after a roll (or the first ever) names the next file, and the bytes before it in
+    // the unwritten group still belong to the current file: a log file's name is its first zxid.
     if (this.needNewFile) {
       this.needNewFile = false;
       this.nextFileZxid = hdr.zxid;
+      this.splitAt = this.pending.offset;
     }
     marshallEntry(this.pending, this.scratch, hdr, txn);
     this.txnsSinceRoll++;
@@ -116,8 +119,10 @@ export class FileTxnLog implements TxnLogSink {
 
   /** Starts a new log file with the next txn appended (after a snapshot). */
   rollLog(): void {
-    this.needNewFile = true;
     this.txnsSinceRoll = 0;
+    // One file change per group at most: a roll already waiting to be written stands for this one.
+    if (this.nextFileZxid !== null) return;
+    this.needNewFile = true;
   }
 
   flush(done: (err: Error | null) => void): void {
@@ -130,8 +135,10 @@ export class FileTxnLog implements TxnLogSink {
     const data = this.pending.toBuffer();
     this.pending.reset();
     const newFileZxid = this.nextFileZxid;
+    const splitAt = this.splitAt;
     this.nextFileZxid = null;
-    this.writeOut(data, newFileZxid).then(
+    this.splitAt = 0;
+    this.writeOut(data, newFileZxid, splitAt).then(
       () => {
         this.flushing = false;
         done(null);
@@ -143,22 +150,31 @@ export class FileTxnLog implements TxnLogSink {
     );
   }
 
-  private async writeOut(data: Buffer, newFileZxid: number | null): Promise<void> {
-    if (newFileZxid !== null) {
-      await this.closeFile();
-      const file = path.join(this.dir, logName(newFileZxid));
-      // 'w', not exclusive: a file of this name can only be the empty remains of a roll that a crash
-      // cut short (recovery read every txn before this zxid), as Apache's FileOutputStream also assumes.
-      this.fd = await fsp.open(file, 'w');
-      this.currentFile = file;
-      const w = new JuteWriter(16);
-      R.FileHeader.write(w, { magic: TXNLOG_MAGIC, version: VERSION, dbid: this.dbId });
-      await write(this.fd, w.toBuffer(), 0);
-      this.position = 16;
-      this.fileSize = 16;
-      // The new file's directory entry must be durable too.
-      if (this.forceSync) await fsyncDir(this.dir);
+  private async writeOut(data: Buffer, newFileZxid: number | null, splitAt: number): Promise<void> {
+    if (newFileZxid === null) {
+      await this.writeToCurrent(data);
+      return;
     }
+    // The old file's share is durable before the new file exists, so that a new, empty file after
+    // a crash always means "nothing after the old file's end".
+    if (splitAt > 0 && this.fd !== null) await this.writeToCurrent(data.subarray(0, splitAt));
+    await this.closeFile();
+    const file = path.join(this.dir, logName(newFileZxid));
+    // 'w', not exclusive: a file of this name can only be the empty remains of a roll that a crash
+    // cut short (recovery read every txn before this zxid), as Apache's FileOutputStream also assumes.
+    this.fd = await fsp.open(file, 'w');
+    this.currentFile = file;
+    const w = new JuteWriter(16);
+    R.FileHeader.write(w, { magic: TXNLOG_MAGIC, version: VERSION, dbid: this.dbId });
+    await write(this.fd, w.toBuffer(), 0);
+    this.position = 16;
+    this.fileSize = 16;
+    // The new file's directory entry must be durable too.
+    if (this.forceSync) await fsyncDir(this.dir);
+    await this.writeToCurrent(splitAt > 0 && splitAt <= data.length ? data.subarray(splitAt) : data);
+  }
+
+  private async writeToCurrent(data: Buffer): Promise<void> {
     const fd = this.fd!;
     const newSize = paddedSize(this.position + data.length, this.fileSize, this.preAllocSize);
     await write(fd, data, this.position);
@@ -352,6 +368,20 @@ export function listLogFiles(dir: string): { file: string; zxid: number }[] {
 export function logFilesFrom(dir: string, zxid: number): { file: string; zxid: number }[] {
   const all = listLogFiles(dir);
   let start = 0;
-  for (let i = 0; i < all.length; i++) if (all[i].zxid <= zxid) start = i;
+  // An empty file (a roll a crash cut short) names no txn, so it cannot be where the txns after
+  // `zxid` begin: skipping it keeps a stale name from hiding the log that holds them.
+  for (let i = 0; i < all.length; i++) if (all[i].zxid <= zxid && hasEntries(all[i].file)) start = i;
   return all.slice(start);
+}
+
+/** Whether a log file holds at least the start of one entry after its header. */
+function hasEntries(file: string): boolean {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(28);
+    const n = fs.readSync(fd, b, 0, 28, 0);
+    return n === 28 && (b.readInt32BE(24) !== 0 || b.readBigInt64BE(16) !== 0n);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
