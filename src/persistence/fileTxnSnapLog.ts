@@ -111,7 +111,8 @@ export class FileTxnSnapLog {
       fs.rmSync(s.file, { force: true });
       removed.push(s.file);
     }
-    const needed = new Set(logFilesFrom(this.logDir, oldestKept).map((f) => f.file));
+    // By name, as Apache purges: keeping one log too many is harmless, deleting one is not.
+    const needed = new Set(logFilesFrom(this.logDir, oldestKept, false).map((f) => f.file));
     for (const l of listLogFiles(this.logDir)) {
       if (!needed.has(l.file)) {
         fs.rmSync(l.file, { force: true });

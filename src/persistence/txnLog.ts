@@ -365,12 +365,12 @@ export function listLogFiles(dir: string): { file: string; zxid: number }[] {
  * The log files that can hold txns after `zxid` (Apache's getLogFiles): the last file starting at or
  * before it, and every later one.
  */
-export function logFilesFrom(dir: string, zxid: number): { file: string; zxid: number }[] {
+export function logFilesFrom(dir: string, zxid: number, skipEmpty = true): { file: string; zxid: number }[] {
   const all = listLogFiles(dir);
   let start = 0;
   // An empty file (a roll a crash cut short) names no txn, so it cannot be where the txns after
   // `zxid` begin: skipping it keeps a stale name from hiding the log that holds them.
-  for (let i = 0; i < all.length; i++) if (all[i].zxid <= zxid && hasEntries(all[i].file)) start = i;
+  for (let i = 0; i < all.length; i++) if (all[i].zxid <= zxid && (!skipEmpty || hasEntries(all[i].file))) start = i;
   return all.slice(start);
 }
 
