@@ -146,6 +146,81 @@ const scenarios: [string, (w: World) => Promise<void>][] = [
       await A.run(ops.getChildren('/'));
     },
   ],
+  [
+    // Apache keeps a session's ephemerals in a HashSet that grows and never shrinks; getEphemerals and
+    // closeSession iterate a clone of it, which has a table sized for its current size.
+    'a session\'s ephemerals in HashSet order: getEphemerals and the deletes when it closes',
+    async (w) => {
+      const A = await w.session('A');
+      const B = await w.session('B');
+      await A.run(ops.create('/eo', ''));
+      const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima', 'mike', 'november'];
+      const names = words.map((x) => `/eo/${x}`);
+      // 12 members: a 16-bucket set whose clone has 32 buckets.
+      for (const p of names.slice(0, 12)) await A.run(ops.create(p, '', 1));
+      await A.run(ops.getEphemerals('/'));
+      // 14 members (32 buckets), then 4 left: the set keeps 32 buckets, its clone has 8.
+      for (const p of names.slice(12)) await A.run(ops.create(p, '', 1));
+      for (const p of names.slice(0, 10)) await A.run(ops.delete(p));
+      await A.run(ops.create('/eo/late', '', 1));
+      await A.run(ops.getEphemerals('/'));
+      await A.run(ops.getEphemerals('/eo/l'));
+      for (const p of [...names.slice(10), '/eo/late']) await B.run(ops.exists(p, true));
+      await B.run(ops.getChildren('/eo', true));
+      await A.close();
+      await w.settle();
+      await B.run(ops.getChildren('/eo'));
+      await B.run(ops.delete('/eo'));
+    },
+  ],
+  [
+    // CVE-2024-23944: a watch event about a znode goes only to connections that may READ that znode. A
+    // dropped event still uses up a one-shot watch.
+    'watch events are delivered only to sessions that may READ the znode',
+    async (w) => {
+      const noRead = [{ perms: 31 & ~1, id: { scheme: 'world', id: 'anyone' } }];
+      const aliceOnly = [{ perms: 31, id: { scheme: 'digest', id: 'alice:V55/p2T0OpjQ+low3NVAH4aLvm0=' } }];
+      const A = await w.session('A');
+      const B = await w.session('B');
+      const C = await w.session('C');
+      const S = await w.session('S');
+      await C.run(ops.auth('digest', 'alice:pw'));
+      await S.run(ops.auth('digest', 'super:adminsecret'));
+      await A.run(ops.create('/ur', ''));
+      await A.run(ops.create('/ur/p', ''));
+      for (const X of [B, C, S]) {
+        await X.run(ops.addWatch('/ur', 1));
+        await X.run(ops.exists('/ur/x', true));
+        await X.run(ops.getChildren('/ur', true));
+        await X.run(ops.getChildren('/ur/p', true));
+      }
+      await A.run(ops.create('/ur/x', 'hidden', 0, noRead));
+      await A.run(ops.setData('/ur/x', 'still hidden'));
+      await A.run(ops.create('/ur/y', 'alice', 0, aliceOnly));
+      await A.run(ops.setData('/ur/y', 'alice 2'));
+      await A.run(ops.create('/ur/z', 'ip', 0, [{ perms: 1, id: { scheme: 'ip', id: '127.0.0.1' } }, ...noRead]));
+      await A.run(ops.setData('/ur/z', 'ip 2'));
+      await A.run(ops.setACL('/ur/p', noRead));
+      await A.run(ops.create('/ur/p/kid', ''));
+      await A.run(ops.delete('/ur/p/kid'));
+      for (const p of ['/ur/x', '/ur/y', '/ur/z', '/ur/p']) await A.run(ops.delete(p));
+      // One-shot watches on a node that becomes unreadable: the events are dropped, and the watches gone.
+      await A.run(ops.create('/uq', ''));
+      for (const X of [B, C]) {
+        await X.run(ops.getData('/uq', true));
+        await X.run(ops.getChildren('/uq', true));
+      }
+      await A.run(ops.setACL('/uq', noRead));
+      await A.run(ops.setData('/uq', 'now hidden'));
+      await A.run(ops.create('/uq/kid', ''));
+      await A.run(ops.setACL('/uq', [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }]));
+      await A.run(ops.setData('/uq', 'readable again'));
+      await A.run(ops.delete('/uq/kid'));
+      await w.settle();
+      await A.run(ops.delete('/uq'));
+      await A.run(ops.delete('/ur'));
+    },
+  ],
 ];
 
 describe('extended types: Apache ZooKeeper 3.8 and zkts agree', () => {

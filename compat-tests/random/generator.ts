@@ -354,8 +354,6 @@ export const KNOWN_DIVERGENCES: Family[] = [
   'standaloneCheck',
   // getData("", true) then checkWatches("", 3): Apache NoWatcher, zkts OK.
   'emptyPath',
-  // The oracle (CVE-2024-23944 fix) drops watch events for nodes the watcher may not READ; zkts sends them.
-  'unreadable',
   // addWatch with mode 2, 5, -1: Apache MarshallingError, zkts OK.
   'badWatchMode',
   // multi of reads only / multiRead with a write: Apache MarshallingError, zkts per-op error results.
@@ -365,8 +363,6 @@ export const KNOWN_DIVERGENCES: Family[] = [
   'ttlModesInMulti',
   // create2 of a zookeeper_stats node: Apache's Stat has the client's dataLength, zkts the recomputed one.
   'quotaStatsStat',
-  // A session's ephemerals come out in a different order (getEphemerals; deletes and events at close).
-  'ephemeralOrder',
   // checkWatches("r", t): Apache MarshallingError, zkts NoWatcher.
   'relativeCheckWatches',
   // Supplementary characters: Apache echoes them in modified UTF-8 (sync path).

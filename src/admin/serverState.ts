@@ -5,7 +5,7 @@
  */
 import type { ServerCnxn } from '../server/serverCnxn';
 import type { ZooKeeperServer } from '../server/zooKeeperServer';
-import { capacityFor, javaHashOrder, javaStringHash } from '../util/javaHash';
+import { capacityFor, javaHashOrder, JavaStringSet, javaStringHash } from '../util/javaHash';
 import { AdminContext, elapsedNow, wallToElapsed } from './adminContext';
 import { chmOrder, javaLongHash, longHex } from './javaCompat';
 import { Json, JsonMap, jsonMap } from './json';
@@ -169,7 +169,7 @@ export function ephemeralsInMapOrder(zks: ZooKeeperServer): [bigint, string[]][]
   const eph = zks.dataTree.ephemerals;
   return chmOrder(eph.keys(), javaLongHash).map((id) => {
     const paths = eph.get(id)!;
-    return [id, stringSetOrder(paths, capacityFor(paths.size))];
+    return [id, paths.toArray()];
   });
 }
 
@@ -177,9 +177,10 @@ export function ephemeralsInMapOrder(zks: ZooKeeperServer): [bigint, string[]][]
 export function ephemeralsJson(zks: ZooKeeperServer): JsonMap {
   const eph = zks.dataTree.ephemerals;
   const out = jsonMap();
-  for (const id of longSetOrder(eph.keys(), capacityFor(eph.size))) {
+  // A HashMap filled in the ConcurrentHashMap's order, each set copied in its own iteration order.
+  for (const id of longSetOrder(chmOrder(eph.keys(), javaLongHash), capacityFor(eph.size))) {
     const paths = eph.get(id)!;
-    out.set(sessionIdJson(id).toString(), stringSetOrder(paths, copyCapacity(paths.size)));
+    out.set(sessionIdJson(id).toString(), JavaStringSet.copyOf(paths.toArray()).toArray());
   }
   return out;
 }
@@ -228,11 +229,11 @@ export function watchesBySessionJson(zks: ZooKeeperServer): JsonMap {
   const byWatcher = zks.dataTree.dataWatches.byWatcher();
   // Several connections of one session would collapse into one entry, the last one winning.
   const id2paths = new Map<bigint, string[]>();
-  for (const [w, paths] of byWatcher) id2paths.set(w.sessionId, [...paths.keys()]);
+  for (const [w, paths] of byWatcher) id2paths.set(w.sessionId, stringSetOrder(paths.keys(), zks.dataTree.dataWatches.pathsCapacityOf(w)));
   const out = jsonMap();
   for (const id of longSetOrder(id2paths.keys(), capacityFor(id2paths.size))) {
-    const paths = id2paths.get(id)!;
-    out.set(sessionIdJson(id).toString(), stringSetOrder(paths, copyCapacity(paths.length)));
+    // new HashSet<>(live set): filled in the live set's order.
+    out.set(sessionIdJson(id).toString(), JavaStringSet.copyOf(id2paths.get(id)!).toArray());
   }
   return out;
 }

@@ -7,7 +7,6 @@ import { Code, KeeperException } from '../protocol/errors';
 import { OpCode, Xid } from '../protocol/opCodes';
 import { DataNode, ProcessTxnResult } from '../tree/dataTree';
 import { Request } from './request';
-import { capacityFor, javaStringSetOrder } from '../util/javaHash';
 import { readMultiOps } from './requestRecords';
 import type { ServerCnxn } from './serverCnxn';
 import type { ZooKeeperServer } from './zooKeeperServer';
@@ -216,8 +215,7 @@ export class FinalRequestProcessor {
         case OpCode.getEphemerals: {
           const rec = R.PathRequest.read(readerFor(zks, request.body));
           const prefix = rec.path;
-          const owned = zks.dataTree.ephemeralsOf(request.sessionId);
-          const all = javaStringSetOrder(owned, capacityFor(owned.size));
+          const all = zks.dataTree.getEphemerals(request.sessionId).toArray();
           const out: string[] = [];
           const wantAll = prefix === null || prefix.trim() === '' || prefix.trim() === '/';
           for (const p of all) if (wantAll || p.startsWith(prefix!)) out.push(p);

@@ -8,7 +8,6 @@ import { Ephemeral, isValidTtl } from '../tree/ephemeralType';
 import { invalidPathReason } from '../tree/pathUtils';
 import { SubTxn, TxnBody } from '../tree/txn';
 import { Request } from './request';
-import { capacityFor, javaStringSetOrder } from '../util/javaHash';
 import { readMultiOps } from './requestRecords';
 import type { ZooKeeperServer } from './zooKeeperServer';
 
@@ -399,12 +398,14 @@ export class PrepRequestProcessor {
 
   private prepCloseSession(request: Request, zxid: number): TxnBody {
     const zks = this.zks;
-    const es = new Set(zks.dataTree.ephemeralsOf(request.sessionId));
+    // A clone of the tree's HashSet (its own table size), then the changes in flight: its order is the txn's.
+    const es = zks.dataTree.getEphemerals(request.sessionId);
     for (const c of zks.outstandingChanges) {
       if (c.stat === null) es.delete(c.path);
       else if (c.stat.ephemeralOwner === request.sessionId) es.add(c.path);
     }
-    for (const p of javaStringSetOrder(es, capacityFor(es.size))) {
+    const paths2Delete = es.toArray();
+    for (const p of paths2Delete) {
       const parentPath = p.substring(0, p.lastIndexOf('/'));
       const parentRec = zks.outstandingChangesForPath.get(parentPath);
       if (parentRec !== undefined || zks.dataTree.getNode(parentPath) !== undefined) {
@@ -416,8 +417,8 @@ export class PrepRequestProcessor {
       this.addChangeRecord(new ChangeRecord(zxid, p, null, 0, null));
     }
     zks.sessionTracker.setSessionClosing(request.sessionId);
-    // Apache lists the paths from a HashSet, and deletes (and fires watches) in that order.
-    return { paths2Delete: javaStringSetOrder(es, capacityFor(es.size)) };
+    // Apache lists the paths from that HashSet, and deletes (and fires watches) in that order.
+    return { paths2Delete };
   }
 
   // ---- multi

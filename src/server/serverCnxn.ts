@@ -1,8 +1,8 @@
 import * as net from 'net';
 import { JuteError } from '../jute/errors';
 import { JuteWriter } from '../jute/writer';
-import { Id } from '../jute/records';
-import { KeeperState } from '../protocol/enums';
+import { ACL, Id } from '../jute/records';
+import { KeeperState, Perms } from '../protocol/enums';
 import { OpCode, Xid } from '../protocol/opCodes';
 import { Watcher } from '../tree/watchManager';
 import { ReplyBody } from './finalRequestProcessor';
@@ -198,9 +198,13 @@ export class ServerCnxn implements Watcher {
     this.scheduleFlush();
   }
 
-  /** A watch event (Watcher.process): xid -1, zxid -1, then WatcherEvent. */
-  process(type: number, path: string): void {
+  /**
+   * A watch event (Watcher.process): xid -1, zxid -1, then WatcherEvent. With the znode's ACL, the event
+   * is dropped unless this connection may READ the znode (NIOServerCnxn.process, CVE-2024-23944).
+   */
+  process(type: number, path: string, acl?: ACL[] | null): void {
     if (this.closed) return;
+    if (acl != null && acl.length > 0 && !this.zks.auth.allows(acl, Perms.READ, this.authInfo)) return;
     const w = this.out;
     const at = w.beginFrame();
     w.writeInt(Xid.notification);

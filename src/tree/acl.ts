@@ -136,19 +136,24 @@ export class AuthRegistry {
    * the super user and an empty ACL pass everything.
    */
   checkACL(acl: ACL[] | null, perm: number, ids: Id[], path: string | null): void {
-    if (acl === null || acl.length === 0) return;
-    for (const authId of ids) if (authId.scheme === 'super') return;
+    if (!this.allows(acl, perm, ids)) throw new KeeperException(Code.NOAUTH, path);
+  }
+
+  /** checkACL as a predicate. */
+  allows(acl: ACL[] | null, perm: number, ids: Id[]): boolean {
+    if (acl === null || acl.length === 0) return true;
+    for (const authId of ids) if (authId.scheme === 'super') return true;
     for (const a of acl) {
       if ((a.perms & perm) === 0) continue;
       const id = a.id;
-      if (id.scheme === 'world' && id.id === 'anyone') return;
+      if (id.scheme === 'world' && id.id === 'anyone') return true;
       const ap = this.providers.get(id.scheme!);
       if (ap === undefined) continue;
       for (const authId of ids) {
-        if (authId.scheme === id.scheme && ap.matches(authId.id!, id.id!)) return;
+        if (authId.scheme === id.scheme && ap.matches(authId.id!, id.id!)) return true;
       }
     }
-    throw new KeeperException(Code.NOAUTH, path);
+    return false;
   }
 
   /** PrepRequestProcessor.fixupACL: dedupe, validate, and expand `auth` to the caller's authenticated ids. */

@@ -6,7 +6,7 @@ import { AclCache } from './aclCache';
 import { CONTAINER_EPHEMERAL_OWNER, Ephemeral, ephemeralTypeOf, ttlEphemeralOwner } from './ephemeralType';
 import { MultiTxnBody, TxnBody } from './txn';
 import { Watcher, WatcherMode, WatchManager } from './watchManager';
-import { javaStringSetOrder } from '../util/javaHash';
+import { JavaStringSet, javaStringSetOrder } from '../util/javaHash';
 import { LIMIT_NODE, QUOTA_ROOT, STAT_NODE, StatsTrack, statPath } from './quotas';
 
 const NO_OWNER = 0n;
@@ -115,8 +115,8 @@ export interface DataTreeOptions {
 export class DataTree {
   readonly nodes = new Map<string, DataNode>();
   readonly aclCache = new AclCache();
-  /** Session id -> paths of its ephemeral znodes. */
-  readonly ephemerals = new Map<bigint, Set<string>>();
+  /** Session id -> paths of its ephemeral znodes (Apache: a HashSet per session, whose order shows). */
+  readonly ephemerals = new Map<bigint, JavaStringSet>();
   readonly containers = new Set<string>();
   readonly ttls = new Set<string>();
   readonly dataWatches = new WatchManager();
@@ -280,7 +280,7 @@ export class DataTree {
       case Ephemeral.NORMAL: {
         let set = this.ephemerals.get(owner);
         if (set === undefined) {
-          set = new Set();
+          set = new JavaStringSet();
           this.ephemerals.set(owner, set);
         }
         set.add(path);
@@ -527,8 +527,9 @@ export class DataTree {
       const prefix = this.maxPrefixWithQuota(path);
       if (prefix !== null) this.updateQuotaStat(prefix, own === null ? 0 : own.length, 1);
     }
-    this.dataWatches.triggerWatch(path, EventType.NodeCreated);
-    this.childWatches.triggerWatch(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged);
+    // Each event carries the ACL of the znode it is about: watchers that may not READ it get nothing.
+    this.dataWatches.triggerWatch(path, EventType.NodeCreated, null, acl);
+    this.childWatches.triggerWatch(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, null, this.aclOf(parent));
     return child;
   }
 
@@ -544,6 +545,7 @@ export class DataTree {
     const node = this.nodes.get(path);
     if (node === undefined) throw new KeeperException(Code.NONODE, path);
     this.nodes.delete(path);
+    const acl = this.aclOf(node);
     this.aclCache.removeUsage(node.acl);
     this.approximateDataSize -= path.length + (node.data === null ? 0 : node.data.length);
     if (parentName.startsWith('/zookeeper') && name === LIMIT_NODE) this.quotaPaths.delete(parentName.substring(QUOTA_ROOT.length));
@@ -570,9 +572,9 @@ export class DataTree {
       default:
         break;
     }
-    const processed = this.dataWatches.triggerWatch(path, EventType.NodeDeleted);
-    this.childWatches.triggerWatch(path, EventType.NodeDeleted, processed);
-    this.childWatches.triggerWatch(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged);
+    const processed = this.dataWatches.triggerWatch(path, EventType.NodeDeleted, null, acl);
+    this.childWatches.triggerWatch(path, EventType.NodeDeleted, processed, acl);
+    this.childWatches.triggerWatch(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, null, this.aclOf(parent));
   }
 
   setData(path: string, data: Buffer | null, version: number, zxid: number, time: number): Stat {
@@ -590,7 +592,7 @@ export class DataTree {
     n.mzxid = zxid;
     n.version = version;
     const stat = n.stat(this.extendedTypesEnabled);
-    this.dataWatches.triggerWatch(path, EventType.NodeDataChanged);
+    this.dataWatches.triggerWatch(path, EventType.NodeDataChanged, null, this.aclOf(n));
     return stat;
   }
 
@@ -614,7 +616,7 @@ export class DataTree {
         this.deleteQuietly(p, zxid);
       }
     }
-    if (owned !== undefined) for (const p of [...owned]) this.deleteQuietly(p, zxid);
+    if (owned !== undefined) for (const p of owned.toArray()) this.deleteQuietly(p, zxid);
   }
 
   private deleteQuietly(path: string, zxid: number): void {
@@ -625,7 +627,13 @@ export class DataTree {
     }
   }
 
-  ephemeralsOf(sessionId: bigint): Set<string> {
-    return this.ephemerals.get(sessionId) ?? new Set();
+  /** The session's live set of ephemeral paths (do not modify). */
+  ephemeralsOf(sessionId: bigint): JavaStringSet {
+    return this.ephemerals.get(sessionId) ?? new JavaStringSet();
+  }
+
+  /** DataTree.getEphemerals(sessionId): a clone of the session's set, iterated in the clone's own order. */
+  getEphemerals(sessionId: bigint): JavaStringSet {
+    return this.ephemerals.get(sessionId)?.clone() ?? new JavaStringSet();
   }
 }

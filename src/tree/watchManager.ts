@@ -1,9 +1,14 @@
+import type { ACL } from '../jute/records';
 import { EventType } from '../protocol/enums';
 
 /** Who receives watch events: a client connection (ServerCnxn is Apache's Watcher). */
 export interface Watcher {
-  /** Delivers one event; `path` is the znode path the client sees. */
-  process(type: number, path: string): void;
+  /**
+   * Delivers one event; `path` is the znode path the client sees. `acl` is the ACL of the znode the
+   * event is about (Apache's ServerWatcher, CVE-2024-23944): a connection that may not READ it drops
+   * the event. Without an ACL the event is delivered.
+   */
+  process(type: number, path: string, acl?: ACL[] | null): void;
   /** The session the watcher belongs to, for 4lw reports. */
   readonly sessionId: bigint;
 }
@@ -69,9 +74,11 @@ export class WatchManager {
 
   /**
    * Fires the watches an event at `path` triggers and returns the watchers that were notified, so that
-   * the caller can suppress a second event to the same watcher (Apache's WatcherOrBitSet).
+   * the caller can suppress a second event to the same watcher (Apache's WatcherOrBitSet). `acl` is the
+   * znode's ACL, handed to every watcher to filter on; a watcher that drops the event still counts as
+   * notified (and loses its one-shot watch), as in Apache.
    */
-  triggerWatch(path: string, type: number, suppress?: Set<Watcher> | null): Set<Watcher> | null {
+  triggerWatch(path: string, type: number, suppress?: Set<Watcher> | null, acl: ACL[] | null = null): Set<Watcher> | null {
     let fired: Set<Watcher> | null = null;
     let localPath = path;
     let atParent = false;
@@ -101,7 +108,7 @@ export class WatchManager {
     if (fired === null) return null;
     for (const w of fired) {
       if (suppress != null && suppress.has(w)) continue;
-      w.process(type, path);
+      w.process(type, path, acl);
     }
     return fired;
   }

@@ -511,6 +511,30 @@ describe('ephemerals', () => {
 });
 
 describe('watches', () => {
+  test("each event carries the ACL of the znode it is about, for the connection's READ check", () => {
+    const t = new DataTree();
+    const parentAcl: ACL[] = [{ perms: Perms.ALL, id: { scheme: 'digest', id: 'p:x' } }];
+    const childAcl: ACL[] = [{ perms: Perms.ALL & ~Perms.READ, id: { scheme: 'world', id: 'anyone' } }];
+    create(t, '/p', 1, { acl: parentAcl });
+    const seen: [number, string, ACL[] | null | undefined][] = [];
+    const w: Watcher = { sessionId: SESSION, process: (type, path, acl) => void seen.push([type, path, acl]) };
+    existsWatch(t, '/p/c', w);
+    t.getChildren('/p', w);
+    create(t, '/p/c', 2, { acl: childAcl });
+    t.getData('/p/c', w);
+    setData(t, '/p/c', null, 1, 3);
+    t.getData('/p/c', w);
+    t.getChildren('/p', w);
+    del(t, '/p/c', 4);
+    expect(seen).toEqual([
+      [EventType.NodeCreated, '/p/c', childAcl],
+      [EventType.NodeChildrenChanged, '/p', parentAcl],
+      [EventType.NodeDataChanged, '/p/c', childAcl],
+      [EventType.NodeDeleted, '/p/c', childAcl],
+      [EventType.NodeChildrenChanged, '/p', parentAcl],
+    ]);
+  });
+
   test('exists on a missing node sets a data watch that fires NodeCreated, once', () => {
     const t = new DataTree();
     const w = new RecordingWatcher();
