@@ -366,7 +366,7 @@ function instrument(ctx: AdminContext): void {
   tree.getChildren = function (this: typeof tree, p, watcher) {
     const n = getChildren.call(this, p, watcher);
     let bytes = 0;
-    if (n.children !== null) for (const c of n.children) bytes += c.length;
+    if (n.children !== null) for (const c of n.children.keys()) bytes += c.length;
     readStat(p, bytes);
     return n;
   };

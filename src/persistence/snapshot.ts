@@ -3,7 +3,7 @@ import * as path from 'path';
 import { JuteReader } from '../jute/reader';
 import { JuteWriter } from '../jute/writer';
 import * as R from '../jute/records';
-import { DataNode, DataTree } from '../tree/dataTree';
+import { DataNode, DataTree, NO_OWNER } from '../tree/dataTree';
 import { Adler32 } from './adler32';
 import { CorruptDataError, VERSION, fsyncDir, zxidFromName } from './txnLog';
 
@@ -91,42 +91,7 @@ export async function writeSnapshot(dir: string, src: SnapshotSource, fsync = tr
       w.writeLong53(id);
       R.ACLVector.write(w, list);
     }
-    // Depth-first; paths are read live, so deleted subtrees drop out.
-    const stack: { prefix: string; children: string[]; i: number }[] = [];
-    const emit = (p: string, n: DataNode) => {
-      w.writeString(p);
-      w.writeBuffer(n.data);
-      w.writeLong53(n.acl);
-      w.writeLong53(n.czxid);
-      w.writeLong53(n.mzxid);
-      w.writeLong53(n.ctime);
-      w.writeLong53(n.mtime);
-      w.writeInt(n.version);
-      w.writeInt(n.cversion);
-      w.writeInt(n.aversion);
-      w.writeLong(n.ephemeralOwner);
-      w.writeLong53(n.pzxid);
-      // Insertion order, not Apache's hash order: a restore inserts in this order, which keeps the
-      // listing order identical, and copying a million names is cheap where hashing them is not.
-      stack.push({ prefix: p + '/', children: n.children === null ? [] : Array.from(n.children), i: 0 });
-    };
-    emit('', tree.getNode('')!);
-    let visited = 0;
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1];
-      if (top.i >= top.children.length) {
-        stack.pop();
-        continue;
-      }
-      const p = top.prefix + top.children[top.i++];
-      const n = tree.getNode(p);
-      if (n === undefined) continue;
-      emit(p, n);
-      if (++visited % 4096 === 0) {
-        await out.drain();
-        await new Promise((r) => setImmediate(r));
-      }
-    }
+    await writeNodes(out, tree.getNode('')!);
     w.writeString('/');
     await out.seal();
     // ZxidDigest{zxid, digestVersion, digest}, empty, then a second seal.
@@ -176,9 +141,22 @@ export function readSnapshot(file: string, tree: DataTree, maxBuffer = 0x7ffffff
     for (let p = r.readString(); p !== '/'; p = r.readString()) {
       if (p === null) fail('null path');
       const data = r.readBuffer();
-      const acl = r.readLong53();
-      const s = R.StatPersisted.read(r);
-      tree.restoreNode(p!, data === null ? null : Buffer.from(data), acl, s);
+      // acl (8), then StatPersisted: czxid, mzxid, ctime, mtime (8 each), version, cversion, aversion (4
+      // each), ephemeralOwner, pzxid (8 each).
+      if (r.remaining < 8 + 60) fail('truncated znode');
+      let o = r.offset;
+      const acl = long53At(buf, o);
+      const n = new DataNode(data === null ? null : Buffer.from(data), acl, long53At(buf, o + 8), long53At(buf, o + 24), NO_OWNER);
+      n.mzxid = long53At(buf, o + 16);
+      n.mtime = long53At(buf, o + 32);
+      n.version = buf.readInt32BE(o + 40);
+      n.cversion = buf.readInt32BE(o + 44);
+      n.aversion = buf.readInt32BE(o + 48);
+      if (buf.readInt32BE(o + 52) !== 0 || buf.readInt32BE(o + 56) !== 0) n.ephemeralOwner = buf.readBigInt64BE(o + 52);
+      n.pzxid = long53At(buf, o + 60);
+      o += 68;
+      r.offset = o;
+      tree.restoreNode(p!, n);
     }
     const sealAt = r.offset;
     const val = r.readLong53();
@@ -201,5 +179,136 @@ export function readSnapshot(file: string, tree: DataTree, maxBuffer = 0x7ffffff
   } catch (e) {
     if (e instanceof CorruptDataError) throw e;
     throw new CorruptDataError(`${file}: ${(e as Error).message}`);
+  }
+}
+
+const TWO_32 = 4294967296;
+
+/** A jute long that holds a zxid, time or ACL id: exact below 2^53, which those never leave. */
+function long53At(buf: Buffer, o: number): number {
+  const hi = buf.readInt32BE(o);
+  if (hi >= 0x200000 || hi < -0x200000) throw new CorruptDataError(`64-bit value at offset ${o} is out of range for a zxid/time field`);
+  return hi * TWO_32 + buf.readUInt32BE(o + 4);
+}
+
+/** Writes `v` (an integer of magnitude below 2^53) as a big-endian 64-bit long at `o`. */
+function putLong53(b: Buffer, o: number, v: number): void {
+  const hi = Math.floor(v / TWO_32);
+  const lo = v - hi * TWO_32;
+  b[o] = hi >>> 24;
+  b[o + 1] = hi >>> 16;
+  b[o + 2] = hi >>> 8;
+  b[o + 3] = hi;
+  b[o + 4] = lo >>> 24;
+  b[o + 5] = lo >>> 16;
+  b[o + 6] = lo >>> 8;
+  b[o + 7] = lo;
+}
+
+function putInt(b: Buffer, o: number, v: number): void {
+  b[o] = v >>> 24;
+  b[o + 1] = v >>> 16;
+  b[o + 2] = v >>> 8;
+  b[o + 3] = v;
+}
+
+/** One record of the znode list: path, data, ACL id and StatPersisted; the path's bytes are given. */
+function writeNode(w: JuteWriter, path: Buffer, pathLen: number, n: DataNode): void {
+  const dataLen = n.data === null ? -1 : n.data.length;
+  w.ensure(4 + pathLen + 4 + Math.max(dataLen, 0) + 76);
+  const b = w.buf;
+  let o = w.offset;
+  putInt(b, o, pathLen);
+  path.copy(b, o + 4, 0, pathLen);
+  o += 4 + pathLen;
+  putInt(b, o, dataLen);
+  o += 4;
+  if (dataLen > 0) {
+    b.set(n.data!, o);
+    o += dataLen;
+  }
+  putLong53(b, o, n.acl);
+  putLong53(b, o + 8, n.czxid);
+  putLong53(b, o + 16, n.mzxid);
+  putLong53(b, o + 24, n.ctime);
+  putLong53(b, o + 32, n.mtime);
+  putInt(b, o + 40, n.version);
+  putInt(b, o + 44, n.cversion);
+  putInt(b, o + 48, n.aversion);
+  if (n.ephemeralOwner === NO_OWNER) b.fill(0, o + 52, o + 60);
+  else b.writeBigInt64BE(BigInt.asIntN(64, n.ephemeralOwner), o + 52);
+  putLong53(b, o + 60, n.pzxid);
+  w.offset = o + 68;
+}
+
+const SURROGATE = /[\ud800-\udfff]/;
+
+/**
+ * The znode list, depth first from the root. The walk follows each node's children map, so no path is
+ * looked up; the path of the node in hand is kept as bytes, with each child's name appended to its
+ * parent's. A child is written only if its parent still holds it when its turn comes (Apache looks each
+ * path up live), so a subtree deleted during the walk drops out; like Apache's, the snapshot is fuzzy and
+ * the log replayed from its zxid makes it exact. Yields to the event loop every few thousand znodes.
+ */
+async function writeNodes(out: CheckedFileWriter, root: DataNode): Promise<void> {
+  const w = out.w;
+  let path = Buffer.allocUnsafe(4096);
+  const scratch = new JuteWriter(1024);
+  writeNode(w, path, 0, root);
+  // One frame per node whose children are being written: their names and nodes (copied when the frame
+  // opens), the next index, and where the node's path ends in `path`.
+  const parents: DataNode[] = [];
+  const names: string[][] = [];
+  const kids: DataNode[][] = [];
+  const next: number[] = [];
+  const ends: number[] = [];
+  const open = (n: DataNode, end: number): void => {
+    if (n.children === null || n.children.size === 0) return;
+    parents.push(n);
+    names.push(Array.from(n.children.keys()));
+    kids.push(Array.from(n.children.values()));
+    next.push(0);
+    ends.push(end);
+  };
+  open(root, 0);
+  let visited = 0;
+  while (parents.length > 0) {
+    const top = parents.length - 1;
+    const i = next[top];
+    if (i >= names[top].length) {
+      parents.pop();
+      names.pop();
+      kids.pop();
+      next.pop();
+      ends.pop();
+      continue;
+    }
+    next[top] = i + 1;
+    const name = names[top][i];
+    const child = kids[top][i];
+    if (parents[top].children?.get(name) !== child) continue;
+    const end = ends[top];
+    // '/' + the name: UTF-16 units take at most 3 bytes each.
+    if (path.length < end + 1 + name.length * 3) {
+      const bigger = Buffer.allocUnsafe(Math.max(path.length * 2, end + 1 + name.length * 3));
+      path.copy(bigger, 0, 0, end);
+      path = bigger;
+    }
+    path[end] = 0x2f;
+    let len = path.write(name, end + 1, 'utf8');
+    if (len !== name.length && SURROGATE.test(name)) {
+      // Apache's string encoding differs from UTF-8 here: take the writer's bytes.
+      scratch.reset();
+      scratch.writeString(name);
+      len = scratch.offset - 4;
+      scratch.buf.copy(path, end + 1, 4, scratch.offset);
+    }
+    const childEnd = end + 1 + len;
+    writeNode(w, path, childEnd, child);
+    open(child, childEnd);
+    if (++visited % 4096 === 0) {
+      await out.drain();
+      await new Promise((r) => setImmediate(r));
+    }
   }
 }

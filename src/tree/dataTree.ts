@@ -9,7 +9,8 @@ import { Watcher, WatcherMode, WatchManager } from './watchManager';
 import { JavaStringSet, javaStringSetOrder } from '../util/javaHash';
 import { LIMIT_NODE, QUOTA_ROOT, STAT_NODE, StatsTrack, statPath } from './quotas';
 
-const NO_OWNER = 0n;
+/** The ephemeralOwner of a plain znode, shared so that a million of them hold no BigInt of their own. */
+export const NO_OWNER = 0n;
 const EMPTY = Buffer.alloc(0);
 
 /** A znode: data, an ACL cache reference, the persisted Stat fields, and child names. */
@@ -25,8 +26,11 @@ export class DataNode {
   aversion: number;
   ephemeralOwner: bigint;
   pzxid: number;
-  /** Child names in insertion order; null until the first child, since most znodes are leaves. */
-  children: Set<string> | null = null;
+  /**
+   * Children by name, in insertion order; null until the first child, since most znodes are leaves. Holding
+   * the child itself lets a snapshot walk the tree without a path lookup per znode.
+   */
+  children: Map<string, DataNode> | null = null;
   /** The table size Apache's HashSet of these children has grown to (it starts at 8, never shrinks). */
   childCapacity = 0;
 
@@ -48,19 +52,19 @@ export class DataNode {
     return this.children === null ? 0 : this.children.size;
   }
 
-  addChild(name: string): void {
+  addChild(name: string, child: DataNode): void {
     if (this.children === null) {
-      this.children = new Set();
+      this.children = new Map();
       this.childCapacity = 8;
     }
-    this.children.add(name);
+    this.children.set(name, child);
     if (this.children.size > this.childCapacity * 0.75) this.childCapacity *= 2;
   }
 
   /** Child names in the order Apache lists them (its HashSet's iteration order). */
   childList(): string[] {
     if (this.children === null) return [];
-    return javaStringSetOrder(this.children, this.childCapacity);
+    return javaStringSetOrder(this.children.keys(), this.childCapacity);
   }
 
   removeChild(name: string): void {
@@ -134,13 +138,14 @@ export class DataTree {
     // Apache keys the root as both "" and "/"; the node count it reports includes the alias.
     this.nodes.set('', root);
     this.nodes.set('/', root);
-    root.addChild('zookeeper');
     const proc = new DataNode(EMPTY, -1, 0, 0, NO_OWNER);
+    root.addChild('zookeeper', proc);
     this.nodes.set('/zookeeper', proc);
-    proc.addChild('quota');
-    this.nodes.set('/zookeeper/quota', new DataNode(EMPTY, -1, 0, 0, NO_OWNER));
-    proc.addChild('config');
+    const quota = new DataNode(EMPTY, -1, 0, 0, NO_OWNER);
+    proc.addChild('quota', quota);
+    this.nodes.set('/zookeeper/quota', quota);
     const config = new DataNode(EMPTY, -1, 0, 0, NO_OWNER);
+    proc.addChild('config', config);
     this.nodes.set('/zookeeper/config', config);
     // addConfigNode sets READ_ACL_UNSAFE with version -1, which leaves aversion at -1.
     config.acl = this.aclCache.convertAcls([{ perms: 1, id: { scheme: 'world', id: 'anyone' } }]);
@@ -163,36 +168,59 @@ export class DataTree {
     this.lastProcessedZxid = 0;
   }
 
-  /** Adds a node read from a snapshot; parents come before children, as snapshots list them. */
-  restoreNode(path: string, data: Buffer | null, acl: number, s: StatPersisted): void {
-    const n = new DataNode(data, acl, s.czxid, s.ctime, s.ephemeralOwner);
-    n.mzxid = s.mzxid;
-    n.mtime = s.mtime;
-    n.version = s.version;
-    n.cversion = s.cversion;
-    n.aversion = s.aversion;
-    n.pzxid = s.pzxid;
+  /**
+   * The ancestors of the node restored last (paths and nodes, root first): snapshots list the tree depth
+   * first, so a node's parent is on this chain and is found by comparing prefixes rather than hashing a
+   * new parent path for each of a million znodes.
+   */
+  private restorePaths: string[] = [];
+  private restoreNodes: DataNode[] = [];
+
+  /**
+   * Adds a node read from a snapshot (its Stat fields already set); parents come before children, as
+   * snapshots list them.
+   */
+  restoreNode(path: string, n: DataNode): void {
+    const acl = n.acl;
+    const dataLength = n.data === null ? 0 : n.data.length;
     if (!this.aclCache.has(acl)) this.pendingAcl.add(path);
     else this.aclCache.addUsage(acl);
     this.nodes.set(path, n);
-    this.approximateDataSize += path.length + (data === null ? 0 : data.length);
+    this.approximateDataSize += path.length + dataLength;
     const slash = path.lastIndexOf('/');
+    const paths = this.restorePaths;
+    const nodes = this.restoreNodes;
     if (slash === -1) {
       if (path !== '') throw new Error(`snapshot node ${path} is not a path`);
       // The "/" alias counts in the data size too, as it does in Apache's node map.
       this.nodes.set('/', n);
-      this.approximateDataSize += 1 + (data === null ? 0 : data.length);
+      this.approximateDataSize += 1 + dataLength;
+      paths.length = 0;
+      nodes.length = 0;
+      paths.push(path);
+      nodes.push(n);
       return;
     }
-    const parent = this.nodes.get(path.substring(0, slash));
+    while (paths.length > 0 && paths[paths.length - 1].length > slash) {
+      paths.pop();
+      nodes.pop();
+    }
+    let parent: DataNode | undefined;
+    const top = paths.length - 1;
+    if (top >= 0 && paths[top].length === slash && path.startsWith(paths[top])) parent = nodes[top];
+    else parent = this.nodes.get(path.substring(0, slash));
     if (parent === undefined) throw new Error(`Invalid Datatree, unable to find parent ${path.substring(0, slash)} of path ${path}`);
-    parent.addChild(path.substring(slash + 1));
-    this.track(path, s.ephemeralOwner);
+    parent.addChild(path.substring(slash + 1), n);
+    paths.push(path);
+    nodes.push(n);
+    if (n.ephemeralOwner !== NO_OWNER) this.track(path, n.ephemeralOwner);
   }
 
   /** Completes a snapshot load: the tree now stands at `zxid`. */
   finishRestore(zxid: number): void {
     if (!this.nodes.has('')) throw new Error('snapshot has no root');
+    this.restorePaths = [];
+    this.restoreNodes = [];
     this.lastProcessedZxid = zxid;
     this.setupQuota();
   }
@@ -230,7 +258,7 @@ export class DataTree {
       if (n === undefined) continue;
       count++;
       bytes += n.data === null ? 0 : n.data.length;
-      if (n.children !== null) for (const c of n.children) stack.push(`${p}/${c}`);
+      if (n.children !== null) for (const c of n.children.keys()) stack.push(`${p}/${c}`);
     }
     const st = new StatsTrack();
     st.set('count', count);
@@ -254,7 +282,7 @@ export class DataTree {
         }
         continue;
       }
-      for (const c of n.children!) stack.push(`${p}/${c}`);
+      for (const c of n.children!.keys()) stack.push(`${p}/${c}`);
     }
   }
 
@@ -351,6 +379,9 @@ export class DataTree {
   }
 
   addWatch(path: string, watcher: Watcher, mode: number): void {
+    // WatcherMode.fromZooDef knows only persistent (0) and persistentRecursive (1); anything else is an
+    // IllegalArgumentException, which the client sees as MarshallingError.
+    if (mode !== 0 && mode !== 1) throw new RangeError(`Unsupported mode: ${mode}`);
     const m = mode === 1 ? WatcherMode.PERSISTENT_RECURSIVE : WatcherMode.PERSISTENT;
     // 3.8 registers both kinds in both tables; a recursive child watch never fires NodeChildrenChanged.
     this.dataWatches.addWatch(path, watcher, m);
@@ -382,19 +413,19 @@ export class DataTree {
           const t = txn as CreateTxn;
           rc.path = t.path;
           const n = this.createNode(t.path!, t.data, t.acl, t.ephemeral ? hdr.clientId : NO_OWNER, t.parentCVersion, hdr.zxid, hdr.time);
-          if (hdr.type === OpCode.create2) rc.stat = n.stat(this.extendedTypesEnabled);
+          if (hdr.type === OpCode.create2) rc.stat = this.createdStat(n, t.data);
           break;
         }
         case OpCode.createTTL: {
           const t = txn as CreateTTLTxn;
           rc.path = t.path;
-          rc.stat = this.createNode(t.path!, t.data, t.acl, ttlEphemeralOwner(t.ttl), t.parentCVersion, hdr.zxid, hdr.time).stat(this.extendedTypesEnabled);
+          rc.stat = this.createdStat(this.createNode(t.path!, t.data, t.acl, ttlEphemeralOwner(t.ttl), t.parentCVersion, hdr.zxid, hdr.time), t.data);
           break;
         }
         case OpCode.createContainer: {
           const t = txn as CreateContainerTxn;
           rc.path = t.path;
-          rc.stat = this.createNode(t.path!, t.data, t.acl, CONTAINER_EPHEMERAL_OWNER, t.parentCVersion, hdr.zxid, hdr.time).stat(this.extendedTypesEnabled);
+          rc.stat = this.createdStat(this.createNode(t.path!, t.data, t.acl, CONTAINER_EPHEMERAL_OWNER, t.parentCVersion, hdr.zxid, hdr.time), t.data);
           break;
         }
         case OpCode.delete:
@@ -515,7 +546,7 @@ export class DataTree {
     // The node keeps its own copy: `data` may be a view into a connection's receive buffer.
     const own = data === null ? null : Buffer.from(data);
     const child = new DataNode(own, this.aclCache.convertAcls(acl), zxid, time, ephemeralOwner);
-    parent.addChild(name);
+    parent.addChild(name, child);
     this.nodes.set(path, child);
     this.approximateDataSize += path.length + (own === null ? 0 : own.length);
     this.track(path, ephemeralOwner);
@@ -531,6 +562,16 @@ export class DataTree {
     this.dataWatches.triggerWatch(path, EventType.NodeCreated, null, acl);
     this.childWatches.triggerWatch(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, null, this.aclOf(parent));
     return child;
+  }
+
+  /**
+   * The Stat a create answers with. Apache copies it from the new node before the quota bookkeeping, which
+   * rewrites the data of a zookeeper_stats node just created: the Stat keeps the length the client sent.
+   */
+  private createdStat(n: DataNode, data: Buffer | null): Stat {
+    const stat = n.stat(this.extendedTypesEnabled);
+    stat.dataLength = data === null ? 0 : data.length;
+    return stat;
   }
 
   deleteNode(path: string, zxid: number): void {
