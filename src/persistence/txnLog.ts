@@ -177,11 +177,14 @@ export class FileTxnLog implements TxnLogSink {
   private async writeToCurrent(data: Buffer): Promise<void> {
     const fd = this.fd!;
     const newSize = paddedSize(this.position + data.length, this.fileSize, this.preAllocSize);
-    await write(fd, data, this.position);
+    // Written here, into the page cache, and only the fdatasync goes to the thread pool: one hand-off
+    // per group instead of two, which is what a lone writer waits for (Apache's SyncThread also writes
+    // and forces in one go).
+    writeFully(fd, data, this.position);
     this.position += data.length;
     if (newSize > this.fileSize) {
       // A zero byte at the new end makes the file that long; the gap reads as zeros (end of log).
-      await write(fd, ZERO, newSize - 1);
+      writeFully(fd, ZERO, newSize - 1);
       this.fileSize = newSize;
     }
     if (this.forceSync) {
@@ -223,6 +226,11 @@ function write(fd: number, data: Buffer, position: number): Promise<void> {
       });
     step();
   });
+}
+
+function writeFully(fd: number, data: Buffer, position: number): void {
+  let off = 0;
+  while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off, position + off);
 }
 
 export async function fsyncDir(dir: string): Promise<void> {

@@ -46,7 +46,12 @@ export class KeeperException extends Error {
   readonly path: string | null;
 
   constructor(code: number, path: string | null = null, message?: string) {
+    // These are answers (NoNode, NodeExists, BadVersion ...), thrown on the request path and in log replay:
+    // a stack trace would cost more than the rest of the request and tell nothing.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message ?? (path === null ? codeName(code) : `${codeName(code)} for ${path}`));
+    Error.stackTraceLimit = limit;
     this.name = 'KeeperException';
     this.code = code;
     this.path = path;

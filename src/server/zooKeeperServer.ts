@@ -212,8 +212,12 @@ export class ZooKeeperServer {
       this.sessionTracker.addSession(id, timeout, now);
     }
     // Ephemerals of sessions the log says are gone (a crash between their close and a snapshot).
+    let staleKilled = false;
     for (const owner of [...this.dataTree.ephemerals.keys()]) {
-      if (!r.sessions.has(owner)) this.dataTree.killSession(owner, this.dataTree.lastProcessedZxid, null);
+      if (!r.sessions.has(owner)) {
+        this.dataTree.killSession(owner, this.dataTree.lastProcessedZxid, null);
+        staleKilled = true;
+      }
     }
     this.sessionTracker.bumpNextSessionId(r.sessions.keys());
     this.fileLog = snapLog.openLog({
@@ -226,7 +230,23 @@ export class ZooKeeperServer {
     });
     this.syncProcessor.setLog(this.fileLog);
     this.randRoll = Math.floor(Math.random() * (this.config.snapCount / 2));
-    await snapLog.snapshot(this.snapshotSource(), this.config.forceSync);
+    // Apache writes a snapshot here, before serving. zkts does so only when the tree is not what the
+    // newest snapshot and the log make of it: stale ephemerals were removed without a txn, and a later
+    // restart must not find them again under a new owner's path. Otherwise the snapshot only spares the
+    // next restart a replay, so it is written like any other (fuzzy, while serving), or not at all when
+    // nothing was replayed.
+    if (staleKilled || r.snapshot === null) {
+      await snapLog.snapshot(this.snapshotSource(), this.config.forceSync);
+    } else if (r.txnsReplayed > 0) {
+      this.snapInProgress = this.takeSnapshot().then(
+        () => {
+          this.snapInProgress = null;
+        },
+        () => {
+          this.snapInProgress = null;
+        },
+      );
+    }
     if (r.snapshot !== null || r.txnsReplayed > 0) {
       this.log.info(`Loaded data in ${Math.round(performance.now() - t0)} ms: zxid 0x${r.zxid.toString(16)}, ${this.dataTree.nodeCount} nodes, ${r.sessions.size} sessions`);
     }
