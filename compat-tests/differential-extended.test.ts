@@ -2,8 +2,13 @@
  * Differential tests with extended types on (TTL nodes) and a fast container sweep: containers,
  * TTL nodes, and the deletes the server issues on its own.
  */
+import * as crypto from 'crypto';
 import { RunningServer, startOracle, startZkts } from './lib/servers';
 import { World, ops, runScenario } from './lib/wire';
+import { JuteWriter } from '../src/jute/writer';
+import * as R from '../src/jute/records';
+import { FieldType } from '../src/jute/schema';
+import { OpCode } from '../src/protocol/opCodes';
 
 let apache: RunningServer;
 let zkts: RunningServer;
@@ -51,7 +56,146 @@ const expectations: Record<string, [string, string, number][]> = {
   ],
 };
 
+/** Every reply's error code in order (connects and closes left out), for scenarios about error codes. */
+function errs(t: unknown): number[] {
+  const steps = (t as { steps: { op: string; err?: number }[] }).steps;
+  return steps.filter((s) => s.err !== undefined && s.op !== 'closeSession').map((s) => s.err!);
+}
+
+/** A request body with strings in standard UTF-8 (as non-Java clients send them), sent as is. */
+function rawBody(type: FieldType<any>, value: unknown): Buffer {
+  const w = new JuteWriter(64, true);
+  type.write(w, value);
+  return w.toBuffer();
+}
+
+const MARSHALLING = -5;
+const NOWATCHER = -121;
+const EMOJI_DIGEST = `\u{1F600}:${crypto.createHash('sha1').update('\u{1F600}:pw', 'utf8').digest('base64')}`;
+
+const errExpectations: Record<string, number[]> = {
+  // addWatch: modes 2, 5, -1, then 0 and 1; checkWatches.
+  'addWatch accepts only modes 0 and 1 (WatcherMode.fromZooDef): anything else is MarshallingError': [MARSHALLING, MARSHALLING, MARSHALLING, 0, 0, 0, 0, 0],
+  'a multi of reads, or a multiRead of writes, is MarshallingError as a whole': [MARSHALLING, MARSHALLING, MARSHALLING, MARSHALLING, 0, -101],
+  'TTL modes in a multi: CreateRequest with a TTL mode is MarshallingError; createTTL with another mode is a plain create': [
+    MARSHALLING, MARSHALLING, -101, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  ],
+  'checkWatches walks the path as PathParentIterator does: "" finds nothing, a path without "/" throws': [
+    0, NOWATCHER, NOWATCHER, 0, NOWATCHER, MARSHALLING, MARSHALLING, -101, 0, NOWATCHER, 0, 0, MARSHALLING, 0, NOWATCHER, 0, 0,
+  ],
+  'create2 of a zookeeper_stats node answers the Stat of the data sent, not of the recomputed stats': [0, 0, 0, 0, 0, 0, 0, 0, 0],
+  'supplementary characters: Apache writes each surrogate as its own 3-byte sequence': [0, 0, 0, 0, 0, 0, -102, 0, 0, 0, 0],
+};
+
 const scenarios: [string, (w: World) => Promise<void>][] = [
+  [
+    'addWatch accepts only modes 0 and 1 (WatcherMode.fromZooDef): anything else is MarshallingError',
+    async (w) => {
+      const A = await w.session('A');
+      for (const mode of [2, 5, -1]) await A.run(ops.addWatch('/', mode));
+      await A.run(ops.addWatch('/', 0));
+      await A.run(ops.addWatch('/zookeeper', 1));
+      await A.run(ops.checkWatches('/', 3));
+      await A.run(ops.create('/bwm', ''));
+      await w.settle();
+      await A.run(ops.delete('/bwm'));
+    },
+  ],
+  [
+    'a multi of reads, or a multiRead of writes, is MarshallingError as a whole',
+    async (w) => {
+      const A = await w.session('A');
+      // A read has no txn: Apache fails serializing the null txn (the multi still takes a zxid).
+      await A.run(ops.multi([ops.getData('/nope'), ops.getChildren('/')]));
+      await A.run(ops.multi([ops.getChildren('/')]));
+      // multiRead stops at the first write, before looking at its path.
+      await A.run(ops.multiRead([ops.setData('/nope', 'x')]));
+      await A.run(ops.multiRead([ops.check('/nope', -1)]));
+      await A.run(ops.multiRead([]));
+      await A.run(ops.exists('/nope'));
+    },
+  ],
+  [
+    'TTL modes in a multi: CreateRequest with a TTL mode is MarshallingError; createTTL with another mode is a plain create',
+    async (w) => {
+      const A = await w.session('A');
+      // Op.create(flags) makes a createTTL op from a CreateRequest: the cast to CreateTTLRequest fails.
+      await A.run(ops.multi([ops.create('/tm1', 'x', 5)]));
+      // The create before it is not applied.
+      await A.run(ops.multi([ops.create('/tm0', ''), ops.create2('/tm2', 'x', 6)]));
+      await A.run(ops.exists('/tm0'));
+      // Op.create(flags, ttl) with a non-TTL mode drops the ttl: ephemeral, container, persistent.
+      await A.run(ops.multi([ops.createTTL('/tm3', 'x', 1, 1000)]));
+      await A.run(ops.multi([ops.createTTL('/tm4', 'x', 4, 1000)]));
+      await A.run(ops.multi([ops.createTTL('/tm5', 'x', 0, -7)]));
+      await A.run(ops.multi([ops.createTTL('/tm6', 'x', 5, 3600000)]));
+      for (const p of ['/tm3', '/tm4', '/tm5', '/tm6']) await A.run(ops.exists(p));
+      await A.run(ops.multi([ops.delete('/tm4'), ops.delete('/tm5'), ops.delete('/tm6')]));
+    },
+  ],
+  [
+    'checkWatches walks the path as PathParentIterator does: "" finds nothing, a path without "/" throws',
+    async (w) => {
+      const A = await w.session('A');
+      // getData("") reads the root (DataTree keeps it under "" too) and sets a watch under "".
+      await A.run(ops.getData('', true));
+      await A.run(ops.checkWatches('', 3));
+      await A.run(ops.checkWatches('', 2));
+      // removeWatches does not walk the path: the "" watch is found and removed.
+      await A.run(ops.removeWatches('', 2));
+      await A.run(ops.removeWatches('', 2));
+      await A.run(ops.checkWatches('r', 3));
+      await A.run(ops.checkWatches('r', 1));
+      // exists sets a watch even on a relative path (the node does not exist).
+      await A.run(ops.exists('r/x', true));
+      await A.run(ops.checkWatches('r/x', 2));
+      await A.run(ops.checkWatches('r/y', 2));
+      await A.run(ops.getData('', true));
+      // With a recursive watch anywhere, the walk goes up to the root: from "r/y" it throws at "r".
+      await A.run(ops.addWatch('/', 1));
+      await A.run(ops.checkWatches('r/y', 2));
+      await A.run(ops.checkWatches('r/x', 2));
+      await A.run(ops.checkWatches('/zookeeper/config', 2));
+      // The "" watch never fires: a change to the root fires only watches on "/".
+      await A.run(ops.setData('/', 'root'));
+      await w.settle();
+      await A.run(ops.setData('/', null));
+      await w.settle();
+    },
+  ],
+  [
+    'create2 of a zookeeper_stats node answers the Stat of the data sent, not of the recomputed stats',
+    async (w) => {
+      const A = await w.session('A');
+      await A.run(ops.create('/qs', 'abcd'));
+      await A.run(ops.create('/zookeeper/quota/qs', ''));
+      await A.run(ops.create('/zookeeper/quota/qs/zookeeper_limits', 'count=10,bytes=100'));
+      await A.run(ops.create2('/zookeeper/quota/qs/zookeeper_stats', 'x'));
+      await A.run(ops.getData('/zookeeper/quota/qs/zookeeper_stats'));
+      for (const p of ['/zookeeper/quota/qs/zookeeper_stats', '/zookeeper/quota/qs/zookeeper_limits', '/zookeeper/quota/qs']) await A.run(ops.delete(p));
+      await A.run(ops.delete('/qs'));
+    },
+  ],
+  [
+    'supplementary characters: Apache writes each surrogate as its own 3-byte sequence',
+    async (w) => {
+      const A = await w.session('A');
+      // Sent as 4-byte UTF-8; echoed (raw bytes compared) as two 3-byte sequences.
+      await A.run(ops.raw(OpCode.sync, rawBody(R.PathRequest, { path: '/r/\u{1F600}' }), 'sync'));
+      await A.run(ops.auth('digest', '\u{1F600}:pw'));
+      await A.run(ops.raw(OpCode.whoAmI, Buffer.alloc(0), 'whoAmI'));
+      await A.run(ops.create('/sup', 'x', 0, [{ perms: 31, id: { scheme: 'digest', id: EMOJI_DIGEST } }]));
+      // The ACL's raw bytes (the Stat after them, 68 bytes, holds times).
+      await A.run({ ...ops.getACL('/sup'), decode: (b: Buffer) => b.subarray(0, b.length - 68).toString('hex') });
+      await A.run(ops.getData('/sup'));
+      const B = await w.session('B');
+      await B.run(ops.getData('/sup'));
+      await B.run(ops.auth('digest', '\u{1F600}:pw'));
+      await B.run(ops.getData('/sup'));
+      await B.run(ops.delete('/sup'));
+      await B.run(ops.raw(OpCode.getChildren, rawBody(R.PathWatchRequest, { path: '/', watch: false }), 'getChildren'));
+    },
+  ],
   [
     'the super digest user passes every ACL check',
     async (w) => {
@@ -229,6 +373,7 @@ describe('extended types: Apache ZooKeeper 3.8 and zkts agree', () => {
       const [expected, actual] = await Promise.all([runScenario(apache.port, scenario), runScenario(zkts.port, scenario)]);
       expect(actual).toEqual(expected);
       for (const [op, path, err] of expectations[name] ?? []) expect([op, path, lastErr(expected, op, path)]).toEqual([op, path, err]);
+      if (errExpectations[name] !== undefined) expect([name, errs(expected)]).toEqual([name, errExpectations[name]]);
     });
   }
 });

@@ -350,23 +350,11 @@ export const ALL_FAMILIES: Family[] = [
  * each has a minimal repro in the task report. Remove a family here once zkts matches.
  */
 export const KNOWN_DIVERGENCES: Family[] = [
-  // Apache 3.8.0 NPEs serializing a successful check's reply and never answers; zkts answers OK.
+  // A deliberate difference (an Apache bug), not to be fixed: 3.8.0 (and 3.9.0-3.9.2) NPE serializing a
+  // successful standalone check's reply (SetDataResponse with a null Stat) and never answer it, leaving the
+  // client waiting; 3.9.3+ refuse a check outside multi (ZOOKEEPER-2623: Unimplemented, then close). zkts
+  // answers OK. A failed check gets its error code from all of them.
   'standaloneCheck',
-  // getData("", true) then checkWatches("", 3): Apache NoWatcher, zkts OK.
-  'emptyPath',
-  // addWatch with mode 2, 5, -1: Apache MarshallingError, zkts OK.
-  'badWatchMode',
-  // multi of reads only / multiRead with a write: Apache MarshallingError, zkts per-op error results.
-  'wrongKindMulti',
-  // create with TTL modes inside multi: Apache MarshallingError; createTTL with mode 1 in multi: Apache
-  // creates the node, zkts BadArguments.
-  'ttlModesInMulti',
-  // create2 of a zookeeper_stats node: Apache's Stat has the client's dataLength, zkts the recomputed one.
-  'quotaStatsStat',
-  // checkWatches("r", t): Apache MarshallingError, zkts NoWatcher.
-  'relativeCheckWatches',
-  // Supplementary characters: Apache echoes them in modified UTF-8 (sync path).
-  'supplementary',
 ];
 
 export interface GenOptions {
@@ -785,7 +773,9 @@ export class Generator {
         return r(Object.assign(mk('raw', OpCode.deleteContainer, body, 'deleteContainer'), { path: p }));
       }
       default: {
-        // Requests after which the server closes the connection (Apache: Unimplemented, then close).
+        // Requests after which the server may close the connection: unknown opcodes (Apache answers
+        // Unimplemented, then closes), and a frame just above jute.maxbuffer (0xfffff).
+        if (this.rng.chance(0.2)) return r(mk('setData', this.target(), 'z'.repeat(0xfffff), -1), true);
         const t = this.rng.pick([999, OpCode.sasl, OpCode.createSession, 50]);
         return r(mk('raw', t, Buffer.alloc(0), `raw(${t})`), true);
       }
@@ -958,6 +948,12 @@ export class Generator {
     const n = this.rng.range(2, 15);
     const list: GenOp[] = [];
     for (let i = 0; i < n; i++) list.push(this.singleOp(s, true).op);
+    // Apache checks a request against the ACL of a node's outstanding change record, which a setACL does not
+    // update: whether a pipelined request after a setACL sees the old or the new ACL depends on whether the
+    // setACL was applied yet (a race inside Apache). So a setACL only ends a pipeline.
+    for (let i = 0; i < list.length - 1; i++) {
+      if (list[i].name === 'setACL') list[i] = mk('getACL', (list[i].value as { path: string }).path);
+    }
     return { k: 'pipeline', s: s.name, ops: list };
   }
 

@@ -48,7 +48,8 @@ export class RawClient {
   private nextXid = 1;
   private connectWaiter: ((r: ConnectResult) => void) | null = null;
   private connectFail: ((e: Error) => void) | null = null;
-  private readonly writer = new JuteWriter(1024);
+  /** Strings go out as standard UTF-8, as non-Java clients send them. */
+  private readonly writer = new JuteWriter(1024, true);
   /** Everything received after the handshake, in arrival order. */
   readonly received: Received[] = [];
   session: ConnectResult | null = null;
@@ -78,7 +79,7 @@ export class RawClient {
       });
     });
     const c = new RawClient(socket);
-    const w = new JuteWriter(64);
+    const w = new JuteWriter(64, true);
     const at = w.beginFrame();
     R.ConnectRequest.write(w, {
       protocolVersion: 0,

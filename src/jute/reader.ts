@@ -1,4 +1,5 @@
 import { JuteError } from './errors';
+import { javaUtf8Decode } from './javaUtf8';
 
 const TWO_32 = 4294967296;
 
@@ -92,7 +93,9 @@ export class JuteReader {
     const len = this.readLength('string');
     if (len === -1) return null;
     this.need(len);
-    const s = this.buf.toString('utf8', this.offset, this.offset + len);
+    let s = this.buf.toString('utf8', this.offset, this.offset + len);
+    // Malformed input (U+FFFD in the result): decode as Java does, which groups bad bytes differently.
+    if (s.indexOf('\ufffd') !== -1) s = javaUtf8Decode(this.buf, this.offset, this.offset + len);
     this.offset += len;
     return s;
   }

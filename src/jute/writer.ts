@@ -1,4 +1,5 @@
 const TWO_32 = 4294967296;
+const SURROGATE = /[\ud800-\udfff]/;
 
 /**
  * Writes jute's binary archive format into one growable Buffer that is reused between frames,
@@ -8,7 +9,14 @@ export class JuteWriter {
   buf: Buffer;
   offset = 0;
 
-  constructor(initialSize = 4096) {
+  /**
+   * `standardUtf8`: write strings as standard UTF-8, as non-Java clients (C, Python, Node) do, instead of
+   * the server's (and the Java client's) BinaryOutputArchive encoding. Only zkts's own test client sets it.
+   */
+  constructor(
+    initialSize = 4096,
+    readonly standardUtf8 = false,
+  ) {
     this.buf = Buffer.allocUnsafe(initialSize);
   }
 
@@ -69,11 +77,37 @@ export class JuteWriter {
       this.writeInt(-1);
       return;
     }
-    // Worst case UTF-8 is 3 bytes per UTF-16 unit; write then patch the length.
+    // Worst case is 3 bytes per UTF-16 unit; write then patch the length.
     this.ensure(4 + s.length * 3);
-    const n = this.buf.write(s, this.offset + 4, 'utf8');
+    let n = this.buf.write(s, this.offset + 4, 'utf8');
+    // Only a string with a surrogate encodes differently from UTF-8, and an all-ASCII one has none.
+    if (n !== s.length && !this.standardUtf8 && SURROGATE.test(s)) n = this.writeUtf16Units(s, this.offset + 4);
     this.buf.writeInt32BE(n, this.offset);
     this.offset += 4 + n;
+  }
+
+  /**
+   * BinaryOutputArchive.stringToByteBuffer (3.8 and 3.9): each UTF-16 unit is encoded on its own, in 1, 2 or
+   * 3 bytes, so a surrogate (paired or lone) takes 3 bytes: a supplementary character becomes 6 bytes
+   * (CESU-8) where UTF-8 has 4, and a lone surrogate keeps its value where UTF-8 writes U+FFFD. Returns
+   * the byte count; the room (3 bytes a unit) is already ensured.
+   */
+  private writeUtf16Units(s: string, at: number): number {
+    const b = this.buf;
+    let o = at;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x80) b[o++] = c;
+      else if (c < 0x800) {
+        b[o++] = 0xc0 | (c >> 6);
+        b[o++] = 0x80 | (c & 0x3f);
+      } else {
+        b[o++] = 0xe0 | (c >> 12);
+        b[o++] = 0x80 | ((c >> 6) & 0x3f);
+        b[o++] = 0x80 | (c & 0x3f);
+      }
+    }
+    return o - at;
   }
 
   writeRaw(b: Uint8Array): void {

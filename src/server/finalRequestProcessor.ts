@@ -7,7 +7,7 @@ import { Code, KeeperException } from '../protocol/errors';
 import { OpCode, Xid } from '../protocol/opCodes';
 import { DataNode, ProcessTxnResult } from '../tree/dataTree';
 import { Request } from './request';
-import { readMultiOps } from './requestRecords';
+import { Op, readMultiOps } from './requestRecords';
 import type { ServerCnxn } from './serverCnxn';
 import type { ZooKeeperServer } from './zooKeeperServer';
 
@@ -119,9 +119,14 @@ export class FinalRequestProcessor {
           for (const sub of rc!.multiResult!) if (sub.type === OpCode.error && sub.err === Code.SESSIONMOVED) throw new KeeperException(Code.SESSIONMOVED);
           rsp = { type: MultiResponse, value: rc!.multiResult!.map(multiResultOf) };
           break;
-        case OpCode.multiRead:
-          rsp = { type: MultiResponse, value: this.multiRead(request, cnxn) };
+        case OpCode.multiRead: {
+          const ops = readMultiOps(readerFor(zks, request.body));
+          const results: ProcessTxnResultLike[] = [];
+          // Set before the reads: if one fails the whole request, the results so far still go out.
+          rsp = { type: MultiResponse, value: results };
+          this.multiRead(ops, request, results);
           break;
+        }
         case OpCode.create:
           rsp = { type: R.CreateResponse, value: { path: rc!.path } };
           err = rc!.err;
@@ -254,12 +259,15 @@ export class FinalRequestProcessor {
           const type = checkWatcherType(rec.type);
           const path = rec.path!;
           const t = zks.dataTree;
-          const has =
-            type === WatcherType.Children
-              ? t.childWatches.containsWatcher(path, cnxn)
-              : type === WatcherType.Data
-                ? t.dataWatches.containsWatcher(path, cnxn)
-                : t.childWatches.containsWatcher(path, cnxn) || t.dataWatches.containsWatcher(path, cnxn);
+          let has: boolean;
+          if (type === WatcherType.Children) has = t.childWatches.containsWatcher(path, cnxn);
+          else if (type === WatcherType.Data) has = t.dataWatches.containsWatcher(path, cnxn);
+          else {
+            // Any asks both tables, without short-circuit (either may throw: see containsWatcher).
+            const child = t.childWatches.containsWatcher(path, cnxn);
+            const data = t.dataWatches.containsWatcher(path, cnxn);
+            has = child || data;
+          }
           if (!has) throw new KeeperException(Code.NOWATCHER, path);
           break;
         }
@@ -283,12 +291,12 @@ export class FinalRequestProcessor {
           cnxn.close('session moved');
           return;
         }
+        // Whatever reply body was set before the throw still goes out with the error, as in Apache (only
+        // a multiRead sets its body that early).
         err = e.code;
-        rsp = null;
       } else if (e instanceof Error && (e.name === 'JuteError' || e instanceof RangeError)) {
         zks.log.warn(`Failed to process request type ${request.type} from session 0x${request.sessionId.toString(16)}: ${e.message}`);
         err = Code.MARSHALLINGERROR;
-        rsp = null;
       } else {
         throw e;
       }
@@ -305,21 +313,20 @@ export class FinalRequestProcessor {
     return n;
   }
 
-  private multiRead(request: Request, cnxn: ServerCnxn): ProcessTxnResultLike[] {
-    const ops = readMultiOps(readerFor(this.zks, request.body));
-    const out: ProcessTxnResultLike[] = [];
+  private multiRead(ops: Op[], request: Request, out: ProcessTxnResultLike[]): void {
     for (const op of ops) {
+      // A write in a multiRead fails the whole request (IOException: MarshallingError) as soon as it is
+      // reached, before its path is looked at; the reads before it have no side effect.
+      if (op.type !== OpCode.getChildren && op.type !== OpCode.getData) throw new RangeError('Invalid type of readOp');
       try {
         const n = this.readableNode(op.path, request);
         if (op.type === OpCode.getChildren) out.push({ type: OpCode.getChildren, err: 0, children: childList(n) });
-        else if (op.type === OpCode.getData) out.push({ type: OpCode.getData, err: 0, data: n.data, stat: n.stat(this.zks.dataTree.extendedTypesEnabled) });
-        else throw new RangeError('Invalid type of readOp');
+        else out.push({ type: OpCode.getData, err: 0, data: n.data, stat: n.stat(this.zks.dataTree.extendedTypesEnabled) });
       } catch (e) {
         if (!(e instanceof KeeperException)) throw e;
         out.push({ type: OpCode.error, err: e.code });
       }
     }
-    return out;
   }
 
   private setWatches(

@@ -298,6 +298,9 @@ export class PrepRequestProcessor {
       case OpCode.createContainer:
         return this.pRequest2TxnCreate(type, request, rec.path, rec.data, rec.acl, rec.flags, -1);
       case OpCode.createTTL:
+        // Inside a multi, a TTL mode under a plain create header comes as a CreateRequest: Apache's cast to
+        // CreateTTLRequest throws ClassCastException, before any check (MarshallingError for the whole multi).
+        if (typeof rec.ttl !== 'number') throw new RangeError('CreateRequest cannot be cast to CreateTTLRequest');
         return this.pRequest2TxnCreate(type, request, rec.path, rec.data, rec.acl, rec.flags, rec.ttl);
       default:
         return null;
@@ -456,8 +459,14 @@ export class PrepRequestProcessor {
       try {
         request.txn = null;
         const txn = this.pRequest2Txn(op.type, zxid, request, op.record);
+        // A read has no txn: Apache serializes the null txn and fails with NullPointerException, so a multi
+        // of reads is a MarshallingError (a read cannot follow a write: mixing kinds fails decoding).
+        if (txn === null) throw new RangeError(`no txn for op type ${op.type} in a multi`);
         txns.push({ type: op.type, txn });
       } catch (e) {
+        // Anything but a KeeperException (the casts above, the null txn) escapes the multi: the request
+        // becomes an error txn with MarshallingError, and the change records of the ops before it stay
+        // until the txn is applied, as in Apache.
         if (!(e instanceof KeeperException)) throw e;
         failed = e;
         txns.push({ type: OpCode.error, txn: { err: e.code } });

@@ -14,7 +14,8 @@ export interface Op {
 /**
  * MultiOperationRecord.deserialize: MultiHeader-prefixed ops until a header with done=true. A create's
  * type comes from its flags (create, createContainer, createTTL), whatever the header said; reads and
- * writes may not be mixed.
+ * writes may not be mixed. A TTL mode under a create/create2/createContainer header gives an op of type
+ * createTTL that carries a CreateRequest (no ttl field): PrepRequestProcessor then fails casting it.
  */
 export function readMultiOps(r: JuteReader): Op[] {
   const ops: Op[] = [];
@@ -37,8 +38,15 @@ export function readMultiOps(r: JuteReader): Op[] {
         break;
       }
       case OpCode.createTTL: {
+        // Op.create(path, data, acl, flags, ttl): only a TTL mode makes a CreateTTL; any other flags make a
+        // plain Create (create, or createContainer for flag 4) and the ttl is dropped.
         const rec = R.CreateTTLRequest.read(r);
-        add({ type: OpCode.createTTL, path: rec.path, record: rec }, 'write');
+        const mode = createModeFromFlag(rec.flags);
+        if (mode?.ttl) add({ type: OpCode.createTTL, path: rec.path, record: rec }, 'write');
+        else {
+          const plain = { path: rec.path, data: rec.data, acl: rec.acl, flags: rec.flags };
+          add({ type: mode?.container ? OpCode.createContainer : OpCode.create, path: rec.path, record: plain }, 'write');
+        }
         break;
       }
       case OpCode.delete: {

@@ -1,4 +1,5 @@
 import { createHash } from 'crypto';
+import { javaUtf8Decode } from '../jute/javaUtf8';
 import { ACL, Id } from '../jute/records';
 import { Code, KeeperException } from '../protocol/errors';
 
@@ -192,7 +193,9 @@ export class AuthRegistry {
   authenticate(scheme: string, auth: Buffer, remoteAddress: string): Id[] | null {
     switch (scheme) {
       case 'digest': {
-        const digest = generateDigest(auth.toString('utf8'));
+        // new String(authData) in Java: malformed bytes become U+FFFD the way Java groups them.
+        const text = auth.toString('utf8');
+        const digest = generateDigest(text.indexOf('\ufffd') === -1 ? text : javaUtf8Decode(auth, 0, auth.length));
         const ids: Id[] = [];
         if (this.superDigest !== null && digest === this.superDigest) ids.push({ scheme: 'super', id: '' });
         ids.push({ scheme: 'digest', id: digest });

@@ -115,11 +115,27 @@ export class WatchManager {
 
   /**
    * WatchManager.containsWatcher exactly as 3.8 has it: true when any watch is set at the path itself,
-   * or when this watcher's mode at the path is recursive.
+   * or when this watcher's mode at the path is recursive. Apache walks the path with a PathParentIterator
+   * (the path only, or up to the root while any recursive watch exists), whose quirks show: the empty path
+   * yields nothing, so a watch kept under "" (getData("") reads the root) is never found; and stepping up
+   * from a path without '/' is substring(0, -1), a StringIndexOutOfBoundsException (MarshallingError).
    */
   containsWatcher(path: string, watcher: Watcher): boolean {
-    if (this.watchTable.has(path)) return true;
-    return this.watch2Paths.get(watcher)?.get(path) === WatcherMode.PERSISTENT_RECURSIVE;
+    const recursive = this.watch2Paths.get(watcher)?.get(path) === WatcherMode.PERSISTENT_RECURSIVE;
+    const maxLevel = this.recursiveCount === 0 ? 0 : Number.MAX_SAFE_INTEGER;
+    let rest = path;
+    for (let level = 0; rest.length > 0 && level <= maxLevel; level++) {
+      const local = rest;
+      if (rest === '/') rest = '';
+      else {
+        const slash = rest.lastIndexOf('/');
+        if (slash === -1) throw new RangeError(`begin 0, end -1, length ${rest.length}`);
+        rest = slash === 0 ? '/' : rest.substring(0, slash);
+      }
+      if (level === 0 && this.watchTable.has(local)) return true;
+      if (recursive) return true;
+    }
+    return false;
   }
 
   hasWatch(path: string, watcher: Watcher): boolean {

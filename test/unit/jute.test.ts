@@ -118,16 +118,24 @@ describe('primitives', () => {
     expect(reader(h).readString()).toBe(s);
   });
 
-  test('a string of emoji round-trips (written as 4-byte UTF-8)', () => {
+  test('a string of emoji is written as Apache writes it (6 bytes each) and read back as Java reads that', () => {
     const s = '😀🎉 zk 🦓';
     const r = reader(written((w) => w.writeString(s)));
-    expect(r.readString()).toBe(s);
+    // Each surrogate is its own 3-byte sequence, which Java's decoder turns into one U+FFFD.
+    expect(r.readString()).toBe('\ufffd'.repeat(4) + ' zk ' + '\ufffd'.repeat(2));
     expect(r.remaining).toBe(0);
+    // Sent as standard UTF-8 (as clients do), emoji decode to themselves.
+    const utf8 = Buffer.from(s, 'utf8');
+    expect(reader(Buffer.concat([Buffer.from([0, 0, 0, utf8.length]), utf8]).toString('hex')).readString()).toBe(s);
   });
 
   test('a long string that needs the writer to grow many times round-trips', () => {
-    const s = 'é日😀'.repeat(5000);
+    const s = 'é日ß'.repeat(5000);
     expect(reader(written((w) => w.writeString(s))).readString()).toBe(s);
+    const e = 'é日😀'.repeat(5000);
+    const b = hex(written((w) => w.writeString(e)));
+    expect(b.readInt32BE(0)).toBe(5000 * (2 + 3 + 6));
+    expect(b.length).toBe(4 + 5000 * 11);
   });
 
   test('vector: int count then the elements; null is count -1, empty is count 0', () => {
@@ -293,7 +301,7 @@ const CESU_VECTORS = new Set(['CreateResponse emoji', 'CreateResponse encoded lo
 const OUT_OF_RANGE = new Set(['Stat zxid beyond 2^53']);
 
 const exact = fixture.vectors.filter((v) => v.value !== undefined && v.decoded === undefined && !OUT_OF_RANGE.has(v.name));
-const javaReads = fixture.vectors.filter((v) => v.decoded !== undefined && !CESU_VECTORS.has(v.name));
+const javaReads = fixture.vectors.filter((v) => v.decoded !== undefined);
 
 describe("Apache's jute vectors", () => {
   test('the fixture covers the records the brief names', () => {
@@ -422,28 +430,61 @@ describe("Apache's jute vectors", () => {
 });
 
 /**
- * Apache's BinaryOutputArchive.writeString encodes each UTF-16 unit on its own, so a character outside the
- * BMP becomes two 3-byte surrogate encodings (CESU-8) rather than one 4-byte UTF-8 sequence; and Java's
- * String(bytes, UTF_8), which BinaryInputArchive.readString uses, turns each 3-byte surrogate encoding into a
- * single U+FFFD, where Node's decoder yields one U+FFFD per byte. zkts writes and reads standard UTF-8 through
- * Node. Both directions differ from Apache only for surrogates (never valid in a znode path).
+ * Apache's BinaryOutputArchive.writeString (3.8 and 3.9 alike) encodes each UTF-16 unit on its own, so a
+ * character outside the BMP becomes two 3-byte surrogate encodings (CESU-8) rather than one 4-byte UTF-8
+ * sequence; and Java's String(bytes, UTF_8), which BinaryInputArchive.readString uses, turns each 3-byte
+ * surrogate encoding into a single U+FFFD, where Node's decoder yields one U+FFFD per byte. zkts does both
+ * as Apache does, so replies, snapshots and txn logs carry the same bytes.
  */
-describe('strings with surrogates (known divergence from Apache)', () => {
-  test("zkts reads standard 4-byte UTF-8 as Java does", () => {
+describe('strings with surrogates', () => {
+  test("reads standard 4-byte UTF-8 as Java does", () => {
     const v = vec('CreateResponse 4-byte UTF-8 emoji');
     expect(decode(R.CreateResponse, hex(v.hex))).toEqual({ path: '/😀' });
-    expect(encode(R.CreateResponse, { path: '/😀' }).toString('hex')).toBe(v.hex);
   });
 
-  test.failing('encodes a supplementary character as BinaryOutputArchive does (two 3-byte surrogate encodings)', () => {
+  test('encodes a supplementary character as BinaryOutputArchive does (two 3-byte surrogate encodings)', () => {
     const v = vec('CreateResponse emoji');
     expect(encode(R.CreateResponse, fromJson(R.CreateResponse, v.value)).toString('hex')).toBe(v.hex);
+    expect(encode(R.CreateResponse, { path: '/😀' }).toString('hex')).toBe('000000072feda0bdedb880');
   });
 
-  test.failing('decodes a 3-byte surrogate encoding to one U+FFFD, as BinaryInputArchive does', () => {
+  test('encodes a lone surrogate as its own 3 bytes (UTF-8 would write U+FFFD)', () => {
+    expect(encode(R.CreateResponse, { path: '/\ud800' }).toString('hex')).toBe('000000042feda080');
+    expect(encode(R.CreateResponse, { path: 'é\udc00日' }).toString('hex')).toBe('00000008c3a9edb080e697a5');
+  });
+
+  test('strings without surrogates keep the UTF-8 bytes', () => {
+    for (const s of ['', '/a', '/é/日本/€', 'x'.repeat(5000), '\u0000\u07ff\u0800\uffff']) {
+      const len = Buffer.byteLength(s, 'utf8');
+      const b = encode(R.CreateResponse, { path: s });
+      expect(b.readInt32BE(0)).toBe(len);
+      expect(b.subarray(4).toString('utf8')).toBe(s);
+    }
+  });
+
+  test('decodes a 3-byte surrogate encoding to one U+FFFD, as BinaryInputArchive does', () => {
     for (const name of CESU_VECTORS) {
       const v = vec(name);
       expect(decode(R.CreateResponse, hex(v.hex))).toEqual(v.decoded);
+    }
+  });
+
+  test('decodes malformed bytes as Java does', () => {
+    // new String(bytes, UTF_8) on JDK 17 for each input.
+    const cases: [string, string][] = [
+      ['eda080', '\ufffd'],
+      ['eda0', '\ufffd'],
+      ['ed41', '\ufffdA'],
+      ['e08080', '\ufffd\ufffd\ufffd'],
+      ['f09f98', '\ufffd'],
+      ['f4908080', '\ufffd\ufffd\ufffd\ufffd'],
+      ['c0af', '\ufffd\ufffd'],
+      ['80ff61', '\ufffd\ufffda'],
+      ['efbfbd', '\ufffd'],
+    ];
+    for (const [h, s] of cases) {
+      const b = Buffer.concat([Buffer.from([0, 0, 0, h.length / 2]), hex(h)]);
+      expect([h, decode(R.CreateResponse, b).path]).toEqual([h, s]);
     }
   });
 });
