@@ -424,3 +424,62 @@ describe('four-letter word whitelist', () => {
     }
   });
 });
+
+/**
+ * Apache's watch tables and a session's ephemeral set are Java HashMaps/HashSets: they list their entries
+ * in bucket order for the table size they once grew to (they never shrink). The dumps after the tables
+ * held many entries, and again when only a few are left.
+ */
+describe('watch and ephemeral dumps keep the table sizes the Java tables grew to', () => {
+  let a: Side;
+  let z: Side;
+
+  beforeAll(async () => {
+    [a, z] = await startPair({ '4lw.commands.whitelist': '*' });
+  }, 120000);
+
+  afterAll(async () => {
+    await Promise.all([stopSide(a), stopSide(z)]);
+  });
+
+  const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima', 'mike', 'november'];
+
+  async function tables(s: Side): Promise<void> {
+    const req = (c: RawClient, type: number, path: string) => c.request(type, R.GetDataRequest, { path, watch: true });
+    const create = (c: RawClient, path: string, flags: number) => c.request(OpCode.create, R.CreateRequest, { path, data: null, acl: OPEN_ACL, flags });
+    // One session watches 200 paths, then goes: the path table keeps its 512 buckets.
+    const many = await RawClient.connect({ port: s.server.port, timeout: 30000 });
+    s.sessions.push(many.session!.sessionId);
+    for (let i = 0; i < 200; i++) await req(many, OpCode.exists, `/many/p${i}`);
+    await many.closeSession();
+    many.destroy();
+    const c = await RawClient.connect({ port: s.server.port, timeout: 30000 });
+    s.clients.push(c);
+    s.sessions.push(c.session!.sessionId);
+    expect((await create(c, '/t', 0)).err).toBe(0);
+    // This session's own path set grows to 32 buckets, then most of its watches fire.
+    for (const w of words) await req(c, OpCode.exists, `/t/${w}`);
+    for (const p of ['/kr/4lw/a', '/kr/4lw/none', '/x', '/y/z']) await req(c, OpCode.exists, p);
+    // Its ephemeral set grows to 32 buckets too; 4 of 14 are left.
+    for (const w of words) expect((await create(c, `/t/${w}`, 1)).err).toBe(0);
+    for (const w of words.slice(0, 10)) expect((await c.request(OpCode.delete, R.DeleteRequest, { path: `/t/${w}`, version: -1 })).err).toBe(0);
+    for (const w of words.slice(10)) await req(c, OpCode.getData, `/t/${w}`);
+    await c.ping();
+  }
+
+  test('wchp, wchc, the ephemerals in dump, and the AdminServer watches, watches_by_path and dump', async () => {
+    await tables(a);
+    await tables(z);
+    const flw = async (s: Side, w: string) => norm(s, await fourLetterWord(s.server.host, s.server.port, w));
+    for (const w of ['wchp', 'wchc']) expect({ w, out: await flw(z, w) }).toEqual({ w, out: await flw(a, w) });
+    const ephemerals = (t: string) => t.substring(t.indexOf('ephemeral nodes dump:'), t.indexOf('Connections dump:'));
+    expect(ephemerals(await flw(z, 'dump'))).toBe(ephemerals(await flw(a, 'dump')));
+    for (const cmd of ['watches', 'watches_by_path']) {
+      const [ra, rz] = [await httpGet(a.adminPort, `/commands/${cmd}`), await httpGet(z.adminPort, `/commands/${cmd}`)];
+      expect({ cmd, body: norm(z, rz.body) }).toEqual({ cmd, body: norm(a, ra.body) });
+    }
+    const ephemeralsJson = (t: string) => t.substring(t.indexOf('"session_id_to_ephemeral_paths"'));
+    const [da, dz] = [await httpGet(a.adminPort, '/commands/dump'), await httpGet(z.adminPort, '/commands/dump')];
+    expect(ephemeralsJson(norm(z, dz.body))).toBe(ephemeralsJson(norm(a, da.body)));
+  });
+});

@@ -247,7 +247,8 @@ export function watchesByPathJson(zks: ZooKeeperServer): JsonMap {
   for (const p of stringSetOrder(live, capacityFor(table.size))) {
     const ids = new Set<bigint>();
     for (const w of table.get(p)!) ids.add(w.sessionId);
-    const list: Json[] = longSetOrder(ids, presizedCapacity(table.get(p)!.size)).map(sessionIdJson);
+    // new HashSet<>(n) filled in the watcher set's order, then WatchesPathReport's deep copy, new HashSet<>(set).
+    const list: Json[] = longSetOrder(longSetOrder(ids, presizedCapacity(table.get(p)!.size)), copyCapacity(ids.size)).map(sessionIdJson);
     out.set(p, list);
   }
   return out;
