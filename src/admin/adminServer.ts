@@ -8,10 +8,10 @@
  * `admin.idleTimeout` (30000 ms).
  */
 import * as http from 'http';
-import * as net from 'net';
 import type { ZooKeeperServer } from '../server/zooKeeperServer';
 import { Logger } from '../util/logger';
 import { primaryNames, runCommand } from './commands';
+import { HttpEndpoint } from './httpEndpoint';
 import { toJackson } from './json';
 
 export interface AdminServerConfig {
@@ -77,8 +77,7 @@ function decodePath(p: string): string {
 }
 
 export class AdminServer {
-  private server: http.Server | null = null;
-  private readonly sockets = new Set<net.Socket>();
+  private readonly endpoint = new HttpEndpoint();
 
   constructor(
     private readonly zks: ZooKeeperServer,
@@ -88,40 +87,23 @@ export class AdminServer {
 
   /** The port listened on (the configured one, or the one picked for port 0). */
   get port(): number {
-    const a = this.server?.address();
-    return a !== null && a !== undefined && typeof a === 'object' ? a.port : 0;
+    return this.endpoint.port;
   }
 
   async start(): Promise<void> {
     const server = http.createServer((req, res) => this.handle(req, res));
     server.keepAliveTimeout = this.config.idleTimeoutMs;
     server.timeout = this.config.idleTimeoutMs;
-    server.on('connection', (s: net.Socket) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port: this.config.port, host: this.config.address }, () => {
-        server.off('error', reject);
-        resolve();
+    await this.endpoint
+      .listen(server, this.config.port, this.config.address, (e) => this.log.warn(`AdminServer error: ${e.message}`))
+      .catch((e: Error) => {
+        throw new Error(`Problem starting AdminServer on address ${this.config.address}, port ${this.config.port} and command URL ${this.config.commandUrl}: ${e.message}`);
       });
-    }).catch((e: Error) => {
-      throw new Error(`Problem starting AdminServer on address ${this.config.address}, port ${this.config.port} and command URL ${this.config.commandUrl}: ${e.message}`);
-    });
-    server.on('error', (e) => this.log.warn(`AdminServer error: ${e.message}`));
-    this.server = server;
     this.log.info(`Started AdminServer on address ${this.config.address}, port ${this.port} and command URL ${this.config.commandUrl}`);
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    if (server === null) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    await closed;
+    await this.endpoint.stop();
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {

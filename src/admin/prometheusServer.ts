@@ -6,9 +6,9 @@
  * `name[]` parameters select families, as that servlet's do.
  */
 import * as http from 'http';
-import * as net from 'net';
 import { Logger } from '../util/logger';
 import { sendError } from './adminServer';
+import { HttpEndpoint } from './httpEndpoint';
 import { PROMETHEUS_CONTENT_TYPE, ServerMetrics, writeTextFormat } from './metrics';
 
 export interface PrometheusConfig {
@@ -24,8 +24,7 @@ export function prometheusConfig(sysProps: Map<string, string>): PrometheusConfi
 }
 
 export class PrometheusServer {
-  private server: http.Server | null = null;
-  private readonly sockets = new Set<net.Socket>();
+  private readonly endpoint = new HttpEndpoint();
 
   constructor(
     private readonly metrics: ServerMetrics,
@@ -34,38 +33,21 @@ export class PrometheusServer {
   ) {}
 
   get port(): number {
-    const a = this.server?.address();
-    return a !== null && a !== undefined && typeof a === 'object' ? a.port : 0;
+    return this.endpoint.port;
   }
 
   async start(): Promise<void> {
     const server = http.createServer((req, res) => this.handle(req, res));
-    server.on('connection', (s: net.Socket) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port: this.config.port, host: this.config.host }, () => {
-        server.off('error', reject);
-        resolve();
+    await this.endpoint
+      .listen(server, this.config.port, this.config.host, (e) => this.log.warn(`/metrics server error: ${e.message}`))
+      .catch((e: Error) => {
+        throw new Error(`Cannot start /metrics server on ${this.config.host}:${this.config.port}: ${e.message}`);
       });
-    }).catch((e: Error) => {
-      throw new Error(`Cannot start /metrics server on ${this.config.host}:${this.config.port}: ${e.message}`);
-    });
-    server.on('error', (e) => this.log.warn(`/metrics server error: ${e.message}`));
-    this.server = server;
     this.log.info(`Started /metrics HTTP endpoint at host: ${this.config.host}, port: ${this.port}`);
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    if (server === null) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    await closed;
+    await this.endpoint.stop();
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
