@@ -212,15 +212,6 @@ function putInt(b: Buffer, o: number, v: number): void {
   b[o + 3] = v;
 }
 
-/** Copies `len` bytes from the start of `src`: by hand when short, where a native copy costs more in the call. */
-function copySmall(src: Uint8Array, dst: Buffer, at: number, len: number): void {
-  if (len > 128) {
-    dst.set(len === src.length ? src : src.subarray(0, len), at);
-    return;
-  }
-  for (let i = 0; i < len; i++) dst[at + i] = src[i];
-}
-
 /** One record of the znode list: path, data, ACL id and StatPersisted; the path's bytes are given. */
 function writeNode(w: JuteWriter, path: Buffer, pathLen: number, n: DataNode): void {
   const dataLen = n.data === null ? -1 : n.data.length;
@@ -228,12 +219,12 @@ function writeNode(w: JuteWriter, path: Buffer, pathLen: number, n: DataNode): v
   const b = w.buf;
   let o = w.offset;
   putInt(b, o, pathLen);
-  copySmall(path, b, o + 4, pathLen);
+  path.copy(b, o + 4, 0, pathLen);
   o += 4 + pathLen;
   putInt(b, o, dataLen);
   o += 4;
   if (dataLen > 0) {
-    copySmall(n.data!, b, o, dataLen);
+    b.set(n.data!, o);
     o += dataLen;
   }
   putLong53(b, o, n.acl);
