@@ -1,24 +1,30 @@
 /**
- * Per-server state of the admin interfaces (4lw, AdminServer, /metrics) and the instrumentation that
- * feeds ServerMetrics.
+ * Per-server state of the admin interfaces (4lw, AdminServer, /metrics) and the observer that feeds
+ * ServerMetrics.
  *
- * The instrumentation wraps a few public methods of one ZooKeeperServer instance (and of its DataTree,
- * WatchManagers and snapshot log) instead of adding calls inside the request pipeline, so that the
- * pipeline's code stays untouched. Each wrapper calls the original first and only observes. What it
- * measures: request latency split into reads and updates (readlatency/updatelatency), per-connection
- * request counts, connect requests, fsync and snapshot times, read/write bytes per namespace, watch
- * fan-out per event type, quota errors per namespace.
+ * The server reports what the metrics need through explicit hooks, called where Apache records into
+ * ServerMetrics: ZooKeeperServer.observer (ZooKeeperServerObserver, src/server/serverObserver.ts) hears
+ * of finished requests with their latency, connect requests, QUOTAEXCEEDED refusals, fsyncs, snapshots
+ * and the start-up load; DataTree.setObserver (DataTreeObserver, src/tree/dataTreeObserver.ts) installs
+ * one for the tree's updateReadStat / updateWriteStat points (getData, statNode, getChildren;
+ * createNode, deleteNode, setData) and for the watch fan-out of both WatchManagers. Creating a server's
+ * context installs a MetricsObserver in both places; a server without one pays a null check per hook
+ * and computes nothing for it (namespaces, byte counts, per-connection figures are all worked out here).
+ * What is measured: request latency split into reads (no txn header) and updates
+ * (readlatency/updatelatency), per-connection request counts, connect requests, fsync and snapshot
+ * times, db init time and txns loaded, read/write bytes per namespace, watch fan-out per event type,
+ * quota errors per namespace.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ServerCnxn } from '../server/serverCnxn';
 import type { ZooKeeperServer } from '../server/zooKeeperServer';
 import type { Request } from '../server/request';
-import { Code, KeeperException } from '../protocol/errors';
+import type { ZooKeeperServerObserver } from '../server/serverObserver';
+import type { DataTreeObserver } from '../tree/dataTreeObserver';
 import { EventType } from '../protocol/enums';
 import { QUOTA_ROOT, LIMIT_NODE, STAT_NODE, StatsTrack } from '../tree/quotas';
-import type { WatchManager } from '../tree/watchManager';
-import { JDouble, PROMETHEUS_PROVIDER, PromFamily, ServerMetrics } from './metrics';
+import { Counter, CounterSet, JDouble, PROMETHEUS_PROVIDER, PromFamily, ServerMetrics, Summary, SummarySet } from './metrics';
 import { SERVER_GAUGES, SERVER_GAUGE_SETS } from './metricNames';
 
 /** ZooTrace's default text trace mask: client requests, server packets, sessions, warnings. */
@@ -48,7 +54,7 @@ export interface AdminContext {
 
 const contexts = new WeakMap<ZooKeeperServer, AdminContext>();
 
-/** The admin state of a server, created (and the server instrumented) on first use. */
+/** The admin state of a server, created (and its metrics observer installed) on first use. */
 export function adminContext(zks: ZooKeeperServer): AdminContext {
   let ctx = contexts.get(zks);
   if (ctx === undefined) {
@@ -131,7 +137,9 @@ function createContext(zks: ZooKeeperServer): AdminContext {
   if (prometheus && (zks.config.sysProps.get('zookeeper.metricsProvider.exportJvmInfo') ?? 'true').trim().toLowerCase() === 'true') {
     metrics.extraFamilies = processFamilies;
   }
-  instrument(ctx);
+  const observer = new MetricsObserver(ctx);
+  zks.observer = observer;
+  zks.dataTree.setObserver(observer);
   return ctx;
 }
 
@@ -256,155 +264,109 @@ function processFamilies(): PromFamily[] {
   return out;
 }
 
-// ---- instrumentation
+// ---- the metrics observer
 
-function instrument(ctx: AdminContext): void {
-  const { zks, metrics } = ctx;
-  const readLatency = metrics.summary('readlatency');
-  const updateLatency = metrics.summary('updatelatency');
+/** Records what the server's hooks report into its ServerMetrics (one per AdminContext). */
+class MetricsObserver implements ZooKeeperServerObserver, DataTreeObserver {
+  private readonly readLatency: Summary;
+  private readonly updateLatency: Summary;
+  private readonly connectionRequests: Counter;
+  private readonly tokenDeficit: Summary;
+  private readonly quotaExceededPerNamespace: CounterSet;
+  private readonly fsyncTime: Summary;
+  private readonly snapshotTime: Summary;
+  private readonly dbInitTime: Summary;
+  private readonly txnsLoaded: Summary;
+  private readonly readPerNamespace: SummarySet;
+  private readonly writePerNamespace: SummarySet;
+  private readonly nodeCreatedWatches: Summary;
+  private readonly nodeDeletedWatches: Summary;
+  private readonly nodeChangedWatches: Summary;
+  private readonly nodeChildrenWatches: Summary;
 
-  // ServerStats.updateLatency and ServerCnxn.updateStatsForResponse.
-  const requestFinished = zks.requestFinished;
-  const stats = zks.stats;
-  zks.requestFinished = function (this: ZooKeeperServer, request: Request): void {
-    // The latency the server just recorded (read back rather than reading the clock a second time).
-    const before = stats.totalLatency;
-    requestFinished.call(this, request);
-    const latency = stats.totalLatency - before;
-    if (latency >= 0) (request.hdr !== null ? updateLatency : readLatency).add(latency);
+  constructor(private readonly ctx: AdminContext) {
+    const m = ctx.metrics;
+    this.readLatency = m.summary('readlatency');
+    this.updateLatency = m.summary('updatelatency');
+    this.connectionRequests = m.counter('connection_request_count');
+    this.tokenDeficit = m.summary('connection_token_deficit');
+    this.quotaExceededPerNamespace = m.counterSet('quota_exceeded_error_per_namespace');
+    this.fsyncTime = m.summary('fsynctime');
+    this.snapshotTime = m.summary('snapshottime');
+    this.dbInitTime = m.summary('dbinittime');
+    this.txnsLoaded = m.summary('startup_txns_loaded');
+    this.readPerNamespace = m.summarySet('read_per_namespace');
+    this.writePerNamespace = m.summarySet('write_per_namespace');
+    this.nodeCreatedWatches = m.summary('node_created_watch_count');
+    this.nodeDeletedWatches = m.summary('node_deleted_watch_count');
+    this.nodeChangedWatches = m.summary('node_changed_watch_count');
+    this.nodeChildrenWatches = m.summary('node_children_watch_count');
+  }
+
+  // ServerStats.updateLatency (readlatency/updatelatency) and ServerCnxn.updateStatsForResponse.
+  requestFinished(request: Request, latency: number): void {
+    if (latency >= 0) (request.hdr !== null ? this.updateLatency : this.readLatency).add(latency);
     if (request.cnxn !== null) {
-      const e = ctx.extra(request.cnxn);
+      const e = this.ctx.extra(request.cnxn);
       e.count++;
       if (request.cxid >= 0) e.lastCxid = request.cxid;
     }
-  };
+  }
 
-  const connectionRequests = metrics.counter('connection_request_count');
-  const tokenDeficit = metrics.summary('connection_token_deficit');
-  const processConnectRequest = zks.processConnectRequest;
-  zks.processConnectRequest = function (this: ZooKeeperServer, cnxn: ServerCnxn, frame: Buffer): void {
-    tokenDeficit.add(0);
-    connectionRequests.add(1);
-    processConnectRequest.call(this, cnxn, frame);
-  };
+  connectRequest(): void {
+    this.tokenDeficit.add(0);
+    this.connectionRequests.add(1);
+  }
 
-  const quotaExceeded = metrics.counterSet('quota_exceeded_error_per_namespace');
-  const checkQuota = zks.checkQuota;
-  zks.checkQuota = function (this: ZooKeeperServer, p: string, lastData: Buffer | null, data: Buffer | null, type: number): void {
-    try {
-      checkQuota.call(this, p, lastData, data, type);
-    } catch (e) {
-      if (e instanceof KeeperException && e.code === Code.QUOTAEXCEEDED) {
-        const ns = topNamespace(p);
-        if (ns !== null) quotaExceeded.add(ns, 1);
-      }
-      throw e;
-    }
-  };
+  quotaExceeded(path: string): void {
+    const ns = topNamespace(path);
+    if (ns !== null) this.quotaExceededPerNamespace.add(ns, 1);
+  }
 
-  // The fsync callback sets lastFsyncMs once per fsync.
-  const fsyncTime = metrics.summary('fsynctime');
-  let lastFsync = zks.lastFsyncMs;
-  Object.defineProperty(zks, 'lastFsyncMs', {
-    configurable: true,
-    enumerable: true,
-    get: () => lastFsync,
-    set: (ms: number) => {
-      lastFsync = ms;
-      fsyncTime.add(Math.round(ms));
-      if (ms > 1000) ctx.fsyncThresholdExceedCount++;
-    },
-  });
+  fsyncDone(ms: number): void {
+    this.fsyncTime.add(Math.round(ms));
+    if (ms > 1000) this.ctx.fsyncThresholdExceedCount++;
+  }
 
-  const snapLog = zks.snapLog;
-  if (snapLog !== null) {
-    const snapshotTime = metrics.summary('snapshottime');
-    const snapshot = snapLog.snapshot;
-    snapLog.snapshot = async function (this: typeof snapLog, ...args: Parameters<typeof snapshot>) {
-      const t0 = Date.now();
-      const r = await snapshot.apply(this, args);
-      snapshotTime.add(Date.now() - t0);
-      return r;
-    };
-    const dbInitTime = metrics.summary('dbinittime');
-    const txnsLoaded = metrics.summary('startup_txns_loaded');
-    const restore = snapLog.restore;
-    snapLog.restore = function (this: typeof snapLog, ...args: Parameters<typeof restore>) {
-      const t0 = Date.now();
-      const r = restore.apply(this, args);
-      dbInitTime.add(Date.now() - t0);
-      if (r.txnsReplayed > 0) txnsLoaded.add(r.txnsReplayed);
-      return r;
-    };
+  snapshotTaken(ms: number): void {
+    this.snapshotTime.add(ms);
+  }
+
+  databaseLoaded(ms: number, txns: number): void {
+    this.dbInitTime.add(ms);
+    if (txns > 0) this.txnsLoaded.add(txns);
   }
 
   // DataTree.updateReadStat / updateWriteStat.
-  const tree = zks.dataTree;
-  const reads = metrics.summarySet('read_per_namespace');
-  const writes = metrics.summarySet('write_per_namespace');
-  const readStat = (p: string, bytes: number) => {
-    const ns = topNamespace(p);
-    if (ns !== null) reads.add(ns, p.length + bytes + STAT_OVERHEAD_BYTES);
-  };
-  const writeStat = (p: string, bytes: number) => {
-    const ns = topNamespace(p);
-    if (ns !== null) writes.add(ns, p.length + bytes);
-  };
-  const getData = tree.getData;
-  tree.getData = function (this: typeof tree, p, watcher) {
-    const n = getData.call(this, p, watcher);
-    readStat(p, n.data === null ? 0 : n.data.length);
-    return n;
-  };
-  const statNode = tree.statNode;
-  tree.statNode = function (this: typeof tree, p, watcher) {
-    const n = statNode.call(this, p, watcher);
-    readStat(p, 0);
-    return n;
-  };
-  const getChildren = tree.getChildren;
-  tree.getChildren = function (this: typeof tree, p, watcher) {
-    const n = getChildren.call(this, p, watcher);
-    let bytes = 0;
-    if (n.children !== null) for (const c of n.children.keys()) bytes += c.length;
-    readStat(p, bytes);
-    return n;
-  };
-  const createNode = tree.createNode;
-  tree.createNode = function (this: typeof tree, ...args: Parameters<typeof createNode>) {
-    const n = createNode.apply(this, args);
-    writeStat(args[0], args[1] === null ? 0 : args[1].length);
-    return n;
-  };
-  const deleteNode = tree.deleteNode;
-  tree.deleteNode = function (this: typeof tree, p: string, zxid: number) {
-    deleteNode.call(this, p, zxid);
-    writeStat(p, 0);
-  };
-  const setData = tree.setData;
-  tree.setData = function (this: typeof tree, ...args: Parameters<typeof setData>) {
-    const st = setData.apply(this, args);
-    writeStat(args[0], args[1] === null ? 0 : args[1].length);
-    return st;
-  };
+  updateReadStat(path: string, bytes: number): void {
+    const ns = topNamespace(path);
+    if (ns !== null) this.readPerNamespace.add(ns, path.length + bytes + STAT_OVERHEAD_BYTES);
+  }
+
+  updateWriteStat(path: string, bytes: number): void {
+    const ns = topNamespace(path);
+    if (ns !== null) this.writePerNamespace.add(ns, path.length + bytes);
+  }
 
   // WatchManager.triggerWatch: how many watchers each event reaches.
-  const watchSummaries = new Map<number, ReturnType<ServerMetrics['summary']>>([
-    [EventType.NodeCreated, metrics.summary('node_created_watch_count')],
-    [EventType.NodeDeleted, metrics.summary('node_deleted_watch_count')],
-    [EventType.NodeDataChanged, metrics.summary('node_changed_watch_count')],
-    [EventType.NodeChildrenChanged, metrics.summary('node_children_watch_count')],
-  ]);
-  const watchTrigger = (wm: WatchManager) => {
-    const triggerWatch = wm.triggerWatch;
-    wm.triggerWatch = function (this: WatchManager, ...args: Parameters<typeof triggerWatch>) {
-      const fired = triggerWatch.apply(this, args);
-      if (fired !== null && fired.size > 0) watchSummaries.get(args[1])?.add(fired.size);
-      return fired;
-    };
-  };
-  watchTrigger(tree.dataWatches);
-  watchTrigger(tree.childWatches);
+  watchesTriggered(type: number, count: number): void {
+    switch (type) {
+      case EventType.NodeCreated:
+        this.nodeCreatedWatches.add(count);
+        break;
+      case EventType.NodeDeleted:
+        this.nodeDeletedWatches.add(count);
+        break;
+      case EventType.NodeDataChanged:
+        this.nodeChangedWatches.add(count);
+        break;
+      case EventType.NodeChildrenChanged:
+        this.nodeChildrenWatches.add(count);
+        break;
+      default:
+        break;
+    }
+  }
 }
 
 // ---- directories (ZooKeeperServer.getDataDirSize / getLogDirSize)

@@ -2,8 +2,8 @@
  * The admin side of a server: four-letter words (answered on the client port, see fourLetterWords.ts),
  * the AdminServer (HTTP JSON commands) and the Prometheus /metrics endpoint.
  *
- * AdminServices.attach(zks) instruments the server for metrics (do it before zks.start() so that the
- * startup snapshot and log replay count, as in Apache); start() opens the HTTP listeners the
+ * AdminServices.attach(zks) installs the server's metrics observer (do it before zks.start() so that
+ * the startup snapshot and log replay count, as in Apache); start() opens the HTTP listeners the
  * configuration asks for; stop() closes them (stopping the server does it too).
  */
 import type { ZooKeeperServer } from '../server/zooKeeperServer';
@@ -28,7 +28,7 @@ export class AdminServices {
     private readonly log: Logger,
   ) {}
 
-  /** Instruments `zks` and makes its stop() close the HTTP listeners as well. */
+  /** Installs the metrics observer on `zks` and makes its stop() close the HTTP listeners as well. */
   static attach(zks: ZooKeeperServer, log: Logger = zks.log ?? silentLogger()): AdminServices {
     const services = new AdminServices(zks, log);
     const cls = metricsProviderClass(zks);

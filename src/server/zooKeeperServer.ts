@@ -23,6 +23,7 @@ import { ContainerManager } from './containerManager';
 import { FileTxnSnapLog } from '../persistence/fileTxnSnapLog';
 import { FileTxnLog } from '../persistence/txnLog';
 import { ServerCnxn } from './serverCnxn';
+import type { ZooKeeperServerObserver } from './serverObserver';
 import { InMemoryTxnLog, SyncRequestProcessor, TxnLogSink } from './syncRequestProcessor';
 import { FOUR_LETTER_CODES, runFourLetterWord } from '../admin/fourLetterWords';
 
@@ -101,6 +102,8 @@ export class ZooKeeperServer {
   private purgeTimer: NodeJS.Timeout | null = null;
   /** Duration of the last fsync, ms (metrics). */
   lastFsyncMs = 0;
+  /** Who keeps this server's metrics (the admin side), or null: see serverObserver.ts. */
+  observer: ZooKeeperServerObserver | null = null;
 
   constructor(config: ServerConfig, opts: ServerOptions = {}) {
     this.config = config;
@@ -206,6 +209,7 @@ export class ZooKeeperServer {
     if (snapLog === null) return;
     const t0 = performance.now();
     const r = snapLog.restore(this.dataTree, this.config.juteMaxBuffer);
+    if (this.observer !== null) this.observer.databaseLoaded(Math.round(performance.now() - t0), r.txnsReplayed);
     const now = this.monotonic();
     for (const [id, timeout] of r.sessions) {
       this.sessionsWithTimeouts.set(id, timeout);
@@ -225,6 +229,7 @@ export class ZooKeeperServer {
       forceSync: this.config.forceSync,
       onFsync: (ms) => {
         this.lastFsyncMs = ms;
+        if (this.observer !== null) this.observer.fsyncDone(ms);
         if (ms > 1000) this.log.warn(`fsync-ing the write ahead log took ${Math.round(ms)}ms which will adversely effect operation latency`);
       },
     });
@@ -236,7 +241,7 @@ export class ZooKeeperServer {
     // next restart a replay, so it is written like any other (fuzzy, while serving), or not at all when
     // nothing was replayed.
     if (staleKilled || r.snapshot === null) {
-      await snapLog.snapshot(this.snapshotSource(), this.config.forceSync);
+      await this.saveSnapshot(snapLog);
     } else if (r.txnsReplayed > 0) {
       this.snapInProgress = this.takeSnapshot().then(
         () => {
@@ -260,6 +265,15 @@ export class ZooKeeperServer {
     return { tree: this.dataTree, sessions: new Map(this.sessionsWithTimeouts), zxid: this.dataTree.lastProcessedZxid };
   }
 
+  /** Writes a snapshot of the tree as applied so far; the observer hears how long the writing took. */
+  private async saveSnapshot(snapLog: FileTxnSnapLog): Promise<string> {
+    const src = this.snapshotSource();
+    const t0 = performance.now();
+    const file = await snapLog.snapshot(src, this.config.forceSync);
+    if (this.observer !== null) this.observer.snapshotTaken(Math.round(performance.now() - t0));
+    return file;
+  }
+
   private maybeSnapshot(): void {
     const log = this.fileLog;
     if (log === null || this.snapInProgress !== null) return;
@@ -281,7 +295,7 @@ export class ZooKeeperServer {
     if (this.snapLog === null) return null;
     const t0 = performance.now();
     try {
-      const file = await this.snapLog.snapshot(this.snapshotSource(), this.config.forceSync);
+      const file = await this.saveSnapshot(this.snapLog);
       this.log.info(`Snapshot ${file} taken in ${Math.round(performance.now() - t0)} ms`);
       return file;
     } catch (e) {
@@ -357,7 +371,7 @@ export class ZooKeeperServer {
       const limit = hard > -1 ? hard : limits.count;
       if (current.count + countDiff > limit) {
         this.log.warn(`Quota exceeded: ${prefix} [current count=${current.count + countDiff}, ${hard > -1 ? 'hard' : 'soft'}CountLimit=${limit}]`);
-        if (hard > -1) throw new KeeperException(Code.QUOTAEXCEEDED, prefix);
+        if (hard > -1) throw this.quotaExceeded(path, prefix);
       }
     }
     if (checkBytes) {
@@ -365,9 +379,14 @@ export class ZooKeeperServer {
       const limit = hard > -1 ? hard : limits.bytes;
       if (current.bytes + bytesDiff > limit) {
         this.log.warn(`Quota exceeded: ${prefix} [current bytes=${current.bytes + bytesDiff}, ${hard > -1 ? 'hard' : 'soft'}ByteLimit=${limit}]`);
-        if (hard > -1) throw new KeeperException(Code.QUOTAEXCEEDED, prefix);
+        if (hard > -1) throw this.quotaExceeded(path, prefix);
       }
     }
+  }
+
+  private quotaExceeded(path: string, prefix: string): KeeperException {
+    if (this.observer !== null) this.observer.quotaExceeded(path);
+    return new KeeperException(Code.QUOTAEXCEEDED, prefix);
   }
 
   get enforceQuota(): boolean {
@@ -381,6 +400,7 @@ export class ZooKeeperServer {
   // ---- session handshake (ZooKeeperServer.processConnectRequest)
 
   processConnectRequest(cnxn: ServerCnxn, frame: Buffer): void {
+    if (this.observer !== null) this.observer.connectRequest();
     const r = new JuteReader(frame, 0, frame.length, this.config.juteMaxBuffer);
     const req = R.ConnectRequest.read(r);
     if (r.remaining > 0) {
@@ -566,6 +586,7 @@ export class ZooKeeperServer {
     s.totalLatency += latency;
     if (latency < s.minLatency) s.minLatency = latency;
     if (latency > s.maxLatency) s.maxLatency = latency;
+    if (this.observer !== null) this.observer.requestFinished(request, latency);
   }
 
   /** Applies a request's txn (if any) to sessions and the DataTree; drops the change records it settles. */

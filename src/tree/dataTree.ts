@@ -6,6 +6,7 @@ import { AclCache } from './aclCache';
 import { CONTAINER_EPHEMERAL_OWNER, Ephemeral, ephemeralTypeOf, ttlEphemeralOwner } from './ephemeralType';
 import { MultiTxnBody, TxnBody } from './txn';
 import { Watcher, WatcherMode, WatchManager } from './watchManager';
+import type { DataTreeObserver } from './dataTreeObserver';
 import { JavaStringSet, javaStringSetOrder } from '../util/javaHash';
 import { LIMIT_NODE, QUOTA_ROOT, STAT_NODE, StatsTrack, statPath } from './quotas';
 
@@ -131,6 +132,8 @@ export class DataTree {
   /** Sum over znodes of path length + data length (DataTree.approximateDataSize). */
   approximateDataSize = 0;
   readonly extendedTypesEnabled: boolean;
+  /** Who keeps the server's metrics, or null (set with setObserver; see dataTreeObserver.ts). */
+  observer: DataTreeObserver | null = null;
 
   constructor(opts: DataTreeOptions = {}) {
     this.extendedTypesEnabled = opts.extendedTypesEnabled ?? false;
@@ -151,6 +154,13 @@ export class DataTree {
     config.acl = this.aclCache.convertAcls([{ perms: 1, id: { scheme: 'world', id: 'anyone' } }]);
     config.aversion = -1;
     for (const [path, n] of this.nodes) this.approximateDataSize += path.length + (n.data?.length ?? 0);
+  }
+
+  /** Installs (or, with null, removes) the metrics observer of this tree and of its two watch tables. */
+  setObserver(o: DataTreeObserver | null): void {
+    this.observer = o;
+    this.dataWatches.observer = o;
+    this.childWatches.observer = o;
   }
 
   /** Nodes read from a snapshot whose ACL id the snapshot did not list (it was created during the snapshot). */
@@ -351,6 +361,7 @@ export class DataTree {
     const n = this.nodes.get(path);
     if (n === undefined) throw new KeeperException(Code.NONODE, path);
     if (watcher !== null) this.dataWatches.addWatch(path, watcher);
+    if (this.observer !== null) this.observer.updateReadStat(path, n.data === null ? 0 : n.data.length);
     return n;
   }
 
@@ -359,6 +370,7 @@ export class DataTree {
     if (watcher !== null) this.dataWatches.addWatch(path, watcher);
     const n = this.nodes.get(path);
     if (n === undefined) throw new KeeperException(Code.NONODE, path);
+    if (this.observer !== null) this.observer.updateReadStat(path, 0);
     return n;
   }
 
@@ -366,6 +378,11 @@ export class DataTree {
     const n = this.nodes.get(path);
     if (n === undefined) throw new KeeperException(Code.NONODE, path);
     if (watcher !== null) this.childWatches.addWatch(path, watcher);
+    if (this.observer !== null) {
+      let bytes = 0;
+      if (n.children !== null) for (const c of n.children.keys()) bytes += c.length;
+      this.observer.updateReadStat(path, bytes);
+    }
     return n;
   }
 
@@ -561,6 +578,7 @@ export class DataTree {
     // Each event carries the ACL of the znode it is about: watchers that may not READ it get nothing.
     this.dataWatches.triggerWatch(path, EventType.NodeCreated, null, acl);
     this.childWatches.triggerWatch(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, null, this.aclOf(parent));
+    if (this.observer !== null) this.observer.updateWriteStat(path, data === null ? 0 : data.length);
     return child;
   }
 
@@ -616,6 +634,7 @@ export class DataTree {
     const processed = this.dataWatches.triggerWatch(path, EventType.NodeDeleted, null, acl);
     this.childWatches.triggerWatch(path, EventType.NodeDeleted, processed, acl);
     this.childWatches.triggerWatch(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, null, this.aclOf(parent));
+    if (this.observer !== null) this.observer.updateWriteStat(path, 0);
   }
 
   setData(path: string, data: Buffer | null, version: number, zxid: number, time: number): Stat {
@@ -634,6 +653,7 @@ export class DataTree {
     n.version = version;
     const stat = n.stat(this.extendedTypesEnabled);
     this.dataWatches.triggerWatch(path, EventType.NodeDataChanged, null, this.aclOf(n));
+    if (this.observer !== null) this.observer.updateWriteStat(path, data === null ? 0 : data.length);
     return stat;
   }
 

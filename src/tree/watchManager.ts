@@ -1,5 +1,6 @@
 import type { ACL } from '../jute/records';
 import { EventType } from '../protocol/enums';
+import type { WatchManagerObserver } from './dataTreeObserver';
 
 /** Who receives watch events: a client connection (ServerCnxn is Apache's Watcher). */
 export interface Watcher {
@@ -31,6 +32,8 @@ export class WatchManager {
   /** The table sizes Apache's HashMaps have grown to (they never shrink): wchp/wchc list in that order. */
   tableCapacity = 16;
   private readonly pathsCapacity = new Map<Watcher, number>();
+  /** Who counts watch fan-out for the metrics, or null (DataTree.setObserver sets it). */
+  observer: WatchManagerObserver | null = null;
 
   addWatch(path: string, watcher: Watcher, mode: WatcherMode = WatcherMode.STANDARD): boolean {
     let set = this.watchTable.get(path);
@@ -110,6 +113,7 @@ export class WatchManager {
       if (suppress != null && suppress.has(w)) continue;
       w.process(type, path, acl);
     }
+    if (this.observer !== null) this.observer.watchesTriggered(type, fired.size);
     return fired;
   }
 
