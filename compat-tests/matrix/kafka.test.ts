@@ -32,7 +32,7 @@ async function kafka(server: RunningServer, step: Step): Promise<void> {
   const cs = server.connectString;
   const clients: Zk[] = [];
   const connect = async (timeout?: number): Promise<Zk> => {
-    const z = await Zk.connect(cs, timeout);
+    const z = await Zk.open(cs, timeout);
     clients.push(z);
     return z;
   };
@@ -53,12 +53,12 @@ async function kafka(server: RunningServer, step: Step): Promise<void> {
         await zk.create(`/brokers/ids/${n}`, json({ host: '127.0.0.1', port: 9090 + n, version: 5 }), Mode.EPHEMERAL);
       }
       const dup = await outcomeCode(b(2).create('/brokers/ids/1', '{}', Mode.EPHEMERAL));
-      const ids = await admin.getChildren('/brokers/ids', idsLog.watcher());
+      const ids = await admin.childNames('/brokers/ids', idsLog.watcher());
       const owners = await Promise.all(
         [1, 2, 3].map(async (n) => long((await admin.exists(`/brokers/ids/${n}`))!.ephemeralOwner) === Number(b(n).sessionId)),
       );
       check(owners.every(Boolean), `ephemeralOwner is not the registering session: ${owners}`);
-      const d2 = await admin.getData('/brokers/ids/2');
+      const d2 = await admin.getText('/brokers/ids/2');
       return { ids: [...ids].sort(), duplicate: dup, ownersMatch: owners, data2: JSON.parse(d2.data ?? 'null') };
     });
 
@@ -71,10 +71,10 @@ async function kafka(server: RunningServer, step: Step): Promise<void> {
       }
       // the winner initialises the controller epoch, then bumps it with a versioned write
       const created = await outcomeCode(b(1).create('/controller_epoch', '0'));
-      const e0 = await b(1).getData('/controller_epoch');
+      const e0 = await b(1).getText('/controller_epoch');
       await b(1).setData('/controller_epoch', String(Number(e0.data) + 1), e0.stat.version);
-      const ep = await b(1).getData('/controller_epoch');
-      const ctl = await admin.getData('/controller');
+      const ep = await b(1).getText('/controller_epoch');
+      const ctl = await admin.getText('/controller');
       return { creates: res, epochCreate: created, epoch: ep.data, epochVersion: ep.stat.version, controller: JSON.parse(ctl.data ?? 'null').brokerid };
     });
 
@@ -92,17 +92,17 @@ async function kafka(server: RunningServer, step: Step): Promise<void> {
       check(winners.length === 1, `controller race winners: ${json(race)}`);
       newController = winners[0];
       const w = b(newController);
-      const cur = await w.getData('/controller_epoch');
+      const cur = await w.getText('/controller_epoch');
       const next = String(Number(cur.data) + 1);
       const st = await w.setData('/controller_epoch', next, cur.stat.version);
       epochVersion = st.version;
       const staleBump = await outcomeCode(b(5 - newController).setData('/controller_epoch', '99', cur.stat.version));
-      const ids = await admin.getChildren('/brokers/ids');
+      const ids = await admin.childNames('/brokers/ids');
       return {
         survivorsSawDeleted: [...ctlLog.events].sort(),
         adminSaw: idsLog.events,
         raceResults: race.map(([, r]) => r).sort(),
-        epoch: (await admin.getData('/controller_epoch')).data,
+        epoch: (await admin.getText('/controller_epoch')).data,
         epochVersion,
         staleEpochBump: staleBump,
         ids: [...ids].sort(),
@@ -113,7 +113,7 @@ async function kafka(server: RunningServer, step: Step): Promise<void> {
       await admin.create('/brokers/topics/t1', json({ version: 2, partitions: { 0: [2, 3] } }));
       await admin.mkdirp('/brokers/topics/t1/partitions/0');
       const w = b(newController);
-      const init = await w.commit(
+      const init = await w.commitNamed(
         w.transaction()
           .check('/controller_epoch', epochVersion)
           .create('/brokers/topics/t1/partitions/0/state', Buffer.from(json({ leader: 2, isr: [2, 3], leader_epoch: 0, controller_epoch: 2 }))),
@@ -122,12 +122,12 @@ async function kafka(server: RunningServer, step: Step): Promise<void> {
       // a version of 0 in a transaction into -1, so the stale version must not be 0)
       check(epochVersion === 2, `epoch zkVersion ${epochVersion}`);
       const zombie = await connect();
-      const fenced = await zombie.commit(
+      const fenced = await zombie.commitNamed(
         zombie.transaction()
           .check('/controller_epoch', 1)
           .setData('/brokers/topics/t1/partitions/0/state', Buffer.from(json({ leader: 3, isr: [3], leader_epoch: 1, controller_epoch: 1 }))),
       );
-      const st = await admin.getData('/brokers/topics/t1/partitions/0/state');
+      const st = await admin.getText('/brokers/topics/t1/partitions/0/state');
       return {
         currentController: [init.error, init.results.map((r) => [r.type, r.err ?? 0, r.path ?? null])],
         zombie: [fenced.error, fenced.results.map((r) => [r.type, r.err ?? 0])],
@@ -138,17 +138,17 @@ async function kafka(server: RunningServer, step: Step): Promise<void> {
 
     await step('k_reregister', async () => {
       const idsLog2 = new EventLog();
-      await admin.getChildren('/brokers/ids', idsLog2.watcher());
+      await admin.childNames('/brokers/ids', idsLog2.watcher());
       const told = await b(1).revive();
       const fresh = await connect(1000);
       brokers.set(1, fresh);
       await fresh.create('/brokers/ids/1', json({ host: '127.0.0.1', port: 9091, version: 5 }), Mode.EPHEMERAL);
       check(await idsLog2.waitCount(1, 5000), 'admin saw no re-registration');
-      const ctl = JSON.parse((await admin.getData('/controller')).data ?? 'null').brokerid;
+      const ctl = JSON.parse((await admin.getText('/controller')).data ?? 'null').brokerid;
       return {
         crashedBrokerToldOnReconnect: told,
         adminSaw: idsLog2.events,
-        ids: [...(await admin.getChildren('/brokers/ids'))].sort(),
+        ids: [...(await admin.childNames('/brokers/ids'))].sort(),
         controllerUnchanged: ctl === newController,
       };
     });
@@ -158,11 +158,11 @@ async function kafka(server: RunningServer, step: Step): Promise<void> {
       const processed = new Map<number, string[]>([[2, []], [3, []]]);
       const taken = new Map<number, Set<string>>([[2, new Set()], [3, new Set()]]);
       const arm = async (n: number): Promise<void> => {
-        const kids = await b(n).getChildren('/config/changes', () => void arm(n).catch(() => undefined));
+        const kids = await b(n).childNames('/config/changes', () => void arm(n).catch(() => undefined));
         for (const k of [...kids].sort()) {
           if (taken.get(n)!.has(k)) continue;
           taken.get(n)!.add(k);
-          const d = await b(n).getData(`/config/changes/${k}`).catch(() => null);
+          const d = await b(n).getText(`/config/changes/${k}`).catch(() => null);
           if (d) processed.get(n)!.push(`${k} ${JSON.parse(d.data ?? 'null').entity_path}`);
         }
       };
@@ -179,7 +179,7 @@ async function kafka(server: RunningServer, step: Step): Promise<void> {
       await sleep(100);
       // purge processed notifications (Kafka deletes the ones older than its expiry)
       for (const n of names) await admin.remove(n);
-      const left = await admin.getChildren('/config/changes');
+      const left = await admin.childNames('/config/changes');
       return { created: names, broker2: processed.get(2), broker3: processed.get(3), afterPurge: left };
     });
 
@@ -187,13 +187,13 @@ async function kafka(server: RunningServer, step: Step): Promise<void> {
       const p = '/brokers/topics/t1/partitions/0/state';
       const leader = b(2);
       const ctl = b(3);
-      const l0 = await leader.getData(p);
-      const c0 = await ctl.getData(p);
+      const l0 = await leader.getText(p);
+      const c0 = await ctl.getText(p);
       const r1 = await outcomeCode(leader.setData(p, json({ ...JSON.parse(l0.data!), isr: [2] }), l0.stat.version));
       const r2 = await outcomeCode(ctl.setData(p, json({ ...JSON.parse(c0.data!), leader: 3, leader_epoch: 1 }), c0.stat.version));
-      const c1 = await ctl.getData(p);
+      const c1 = await ctl.getText(p);
       const r3 = await outcomeCode(ctl.setData(p, json({ ...JSON.parse(c1.data!), leader: 3, leader_epoch: 1 }), c1.stat.version));
-      const fin = await admin.getData(p);
+      const fin = await admin.getText(p);
       return { results: [r1, r2, r3], final: JSON.parse(fin.data ?? 'null'), versions: [l0.stat.version, c1.stat.version, fin.stat.version] };
     });
   } finally {

@@ -21,7 +21,7 @@ export async function session<T>(cs: string, fn: (connect: (timeout?: number) =>
   const clients: Zk[] = [];
   try {
     return await fn(async (timeout?: number) => {
-      const zk = await Zk.connect(cs, timeout);
+      const zk = await Zk.open(cs, timeout);
       clients.push(zk);
       return zk;
     });
@@ -48,7 +48,7 @@ const SCENARIOS: Scenario[] = [
       const o: Record<string, unknown> = {};
       o.create = await zk.create(a, 'one');
       o.createDup = await outcomeCode(zk.create(a));
-      const g = await zk.getData(a);
+      const g = await zk.getText(a);
       o.get = [g.data, statObs(g.stat, base)];
       o.set = statObs(await zk.setData(a, 'two', 0), base);
       o.setBadVersion = await outcomeCode(zk.setData(a, 'x', 0));
@@ -60,10 +60,10 @@ const SCENARIOS: Scenario[] = [
       o.eph = await zk.create('/nzc/crud/e', 'eph', Mode.EPHEMERAL);
       o.ephStat = statObs(await zk.exists('/nzc/crud/e'), base);
       o.ephChild = await outcomeCode(zk.create('/nzc/crud/e/x'));
-      const ch = await zk.getChildren2('/nzc/crud');
+      const ch = await zk.getChildren('/nzc/crud');
       o.children = ch.children; // server order (Java HashSet order on Apache)
       o.parentStat = statObs(ch.stat, base);
-      o.noNode = await outcomeCode(zk.getData('/nzc/crud/missing'));
+      o.noNode = await outcomeCode(zk.getText('/nzc/crud/missing'));
       o.noParent = await outcomeCode(zk.create('/nzc/crud/missing/x'));
       o.badPath = await outcomeCode(zk.create('/nzc/crud/bad\u0000name')).catch((e) => `threw ${String(e).slice(0, 40)}`);
       o.notEmpty = await outcomeCode(zk.remove('/nzc/crud'));
@@ -71,10 +71,10 @@ const SCENARIOS: Scenario[] = [
       o.remove = await outcomeCode(zk.remove(a, 1));
       o.existsAfter = await zk.exists(a);
       o.empty = await zk.create('/nzc/crud/empty', null);
-      o.emptyGet = (await zk.getData('/nzc/crud/empty')).data;
+      o.emptyGet = (await zk.getText('/nzc/crud/empty')).data;
       const big = Buffer.alloc(512 * 1024, 7);
       await zk.create('/nzc/crud/big', big);
-      const bg = await zk.getData('/nzc/crud/big');
+      const bg = await zk.getText('/nzc/crud/big');
       o.big = [bg.data?.length, bg.stat.dataLength];
       o.mkdirp = await zk.mkdirp('/nzc/crud/deep/er/path', 'leaf');
       o.root = statObs(await zk.exists('/'), base);
@@ -89,9 +89,9 @@ const SCENARIOS: Scenario[] = [
       await root(zk, '/nzc/w');
       await zk.create('/nzc/w/a', 'a');
       const log = new EventLog();
-      await zk.getData('/nzc/w/a', log.watcher('data:'));
+      await zk.getText('/nzc/w/a', log.watcher('data:'));
       await zk.exists('/nzc/w/new', log.watcher('exists:'));
-      await zk.getChildren('/nzc/w', log.watcher('child:'));
+      await zk.childNames('/nzc/w', log.watcher('child:'));
       await w.setData('/nzc/w/a', 'a2');
       check(await log.waitCount(1), 'no data event');
       await w.setData('/nzc/w/a', 'a3'); // one-shot: no second event
@@ -100,10 +100,10 @@ const SCENARIOS: Scenario[] = [
       await sleep(200);
       const afterCreate = [...log.events];
       // deleting a node fires its data watch and its parent's child watch
-      await zk.getData('/nzc/w/a', log.watcher('data:'));
+      await zk.getText('/nzc/w/a', log.watcher('data:'));
       await zk.exists('/nzc/w/new', log.watcher('exists:'));
-      await zk.getChildren('/nzc/w', log.watcher('child:'));
-      await zk.getChildren('/nzc/w/a', log.watcher('child-of-a:'));
+      await zk.childNames('/nzc/w', log.watcher('child:'));
+      await zk.childNames('/nzc/w/a', log.watcher('child-of-a:'));
       await w.remove('/nzc/w/a');
       await w.setData('/nzc/w/new', 'n2');
       check(await log.waitCount(afterCreate.length + 4), `events ${log.events}`);
@@ -116,18 +116,18 @@ const SCENARIOS: Scenario[] = [
     session(cs, async (connect) => {
       const zk = await connect();
       const base = await root(zk, '/nzc/t');
-      const ok = await zk.commit(
+      const ok = await zk.commitNamed(
         zk.transaction().create('/nzc/t/x', Buffer.from('1')).create('/nzc/t/y').setData('/nzc/t/x', Buffer.from('2'), 0)
           .check('/nzc/t/x', 1).remove('/nzc/t/y'),
       );
-      const bad = await zk.commit(
+      const bad = await zk.commitNamed(
         zk.transaction().create('/nzc/t/z').check('/nzc/t/x', 99).setData('/nzc/t/x', Buffer.from('3')),
       );
-      const noNode = await zk.commit(zk.transaction().remove('/nzc/t/none').create('/nzc/t/w'));
-      const seq = await zk.commit(
+      const noNode = await zk.commitNamed(zk.transaction().remove('/nzc/t/none').create('/nzc/t/w'));
+      const seq = await zk.commitNamed(
         zk.transaction().create('/nzc/t/s-', null, undefined, Mode.PERSISTENT_SEQUENTIAL).create('/nzc/t/s-', null, undefined, Mode.EPHEMERAL_SEQUENTIAL),
       );
-      const x = await zk.getData('/nzc/t/x');
+      const x = await zk.getText('/nzc/t/x');
       return {
         ok: [ok.error, txnObs(ok.results, base)],
         badVersion: [bad.error, txnObs(bad.results, base)],
@@ -151,16 +151,16 @@ const SCENARIOS: Scenario[] = [
       o.creatorAll = await owner.create('/nzc/acl/d', 'secret', Mode.PERSISTENT, nzc.ACL.CREATOR_ALL_ACL);
       const acl = await owner.getACL('/nzc/acl/d');
       o.getACL = [acl.acls.map((a) => [a.permission, a.id.scheme, a.id.id]), statObs(acl.stat, base)];
-      o.otherRead = await outcomeCode(other.getData('/nzc/acl/d'));
+      o.otherRead = await outcomeCode(other.getText('/nzc/acl/d'));
       o.otherWrite = await outcomeCode(other.setData('/nzc/acl/d', 'x'));
       other.addAuth('digest', 'bob:pw');
       await other.exists('/'); // let the auth packet go first
-      o.bobRead = await outcomeCode(other.getData('/nzc/acl/d'));
+      o.bobRead = await outcomeCode(other.getText('/nzc/acl/d'));
       other.addAuth('digest', 'alice:secret');
       await other.exists('/');
-      o.aliceRead = await outcomeCode(other.getData('/nzc/acl/d'));
+      o.aliceRead = await outcomeCode(other.getText('/nzc/acl/d'));
       o.readOnly = await owner.create('/nzc/acl/ro', 'r', Mode.PERSISTENT, nzc.ACL.READ_ACL_UNSAFE);
-      o.readOnlyGet = await outcomeCode(other.getData('/nzc/acl/ro'));
+      o.readOnlyGet = await outcomeCode(other.getText('/nzc/acl/ro'));
       o.readOnlySet = await outcomeCode(other.setData('/nzc/acl/ro', 'w'));
       o.readOnlyCreateChild = await outcomeCode(other.create('/nzc/acl/ro/c'));
       o.setACLBadVersion = await outcomeCode(owner.setACL('/nzc/acl/ro', nzc.ACL.OPEN_ACL_UNSAFE, 3));
@@ -170,8 +170,8 @@ const SCENARIOS: Scenario[] = [
       const ipNo = [new nzc.ACL(nzc.Permission.ALL, new nzc.Id('ip', '10.1.2.3'))];
       await owner.create('/nzc/acl/ip-ok', 'i', Mode.PERSISTENT, ipOk);
       await owner.create('/nzc/acl/ip-no', 'i', Mode.PERSISTENT, ipNo);
-      o.ipLoopback = await outcomeCode(other.getData('/nzc/acl/ip-ok'));
-      o.ipOther = await outcomeCode(other.getData('/nzc/acl/ip-no'));
+      o.ipLoopback = await outcomeCode(other.getText('/nzc/acl/ip-ok'));
+      o.ipOther = await outcomeCode(other.getText('/nzc/acl/ip-no'));
       o.badScheme = await outcomeCode(owner.create('/nzc/acl/bad', 'b', Mode.PERSISTENT, [new nzc.ACL(nzc.Permission.ALL, new nzc.Id('nosuch', 'x'))]));
       return o;
     }),
@@ -186,8 +186,8 @@ const SCENARIOS: Scenario[] = [
       await zk.create('/nzc/rc/gone', 'g');
       await zk.create('/nzc/rc/eph', 'e', Mode.EPHEMERAL);
       const log = new EventLog();
-      await zk.getData('/nzc/rc/d', log.watcher('data:'));
-      await zk.getChildren('/nzc/rc', log.watcher('child:'));
+      await zk.getText('/nzc/rc/d', log.watcher('data:'));
+      await zk.childNames('/nzc/rc', log.watcher('child:'));
       await zk.exists('/nzc/rc/later', log.watcher('exists:'));
       await zk.exists('/nzc/rc/gone', log.watcher('exists:'));
       const sid = zk.sessionId;
@@ -206,7 +206,7 @@ const SCENARIOS: Scenario[] = [
         sameSession: zk.sessionId === sid,
         ephemeralKept: (await w.exists('/nzc/rc/eph')) !== null,
         events: [...log.events].sort(),
-        dataAfter: (await zk.getData('/nzc/rc/d')).data,
+        dataAfter: (await zk.getText('/nzc/rc/d')).data,
       };
     }),
   ),
@@ -220,7 +220,7 @@ const SCENARIOS: Scenario[] = [
       await victim.create('/nzc/se/s-', 'v', Mode.EPHEMERAL_SEQUENTIAL);
       const log = new EventLog();
       await survivor.exists('/nzc/se/e', log.watcher());
-      await survivor.getChildren('/nzc/se', log.watcher());
+      await survivor.childNames('/nzc/se', log.watcher());
       const t0 = Date.now();
       victim.crash();
       check(await log.waitCount(2, 15_000), `survivor saw ${log.events}`);
@@ -228,7 +228,7 @@ const SCENARIOS: Scenario[] = [
       const revived = await victim.revive();
       return {
         events: [...log.events].sort(),
-        childrenAfter: await survivor.getChildren('/nzc/se'),
+        childrenAfter: await survivor.childNames('/nzc/se'),
         expiredWithinBound: took < 6000,
         victimToldOnReconnect: revived,
       };

@@ -1,97 +1,19 @@
 /**
- * A promise facade over node-zookeeper-client (which ships no typings) for the matrix
- * scenarios, with a crash helper: `crash()` destroys the client's socket and keeps it from
- * reconnecting, so the server sees the connection drop while the session lives on until it
- * expires (a crashed process, as a real deployment sees one). `revive()` lets it reconnect,
- * to see what the crashed client itself is told (EXPIRED).
+ * The compatibility matrix's view of node-zookeeper-client: the promise facade of the integration
+ * suites (test/integration/nzc.ts), plus a crash helper: `crash()` destroys the client's socket
+ * and keeps it from reconnecting, so the server sees the connection drop while the session lives
+ * on until it expires (a crashed process, as a real deployment sees one). `revive()` lets it
+ * reconnect, to see what the crashed client itself is told (EXPIRED). Data reads come back as
+ * strings and failures as error names, the way the matrix rows record them.
  */
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-export const nzc = require('node-zookeeper-client') as NzcModule;
+import { TxnResult, Zk as BaseZk, ZkEvent, ZkException, ZkStat, ZkTransaction, ZkWatcher, zookeeper } from '../../test/integration/nzc';
+
+export type { TxnResult } from '../../test/integration/nzc';
+export type Stat = ZkStat;
+export type Watcher = ZkWatcher;
+export const nzc = zookeeper;
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 export const NZC_VERSION: string = require('node-zookeeper-client/package.json').version;
-
-export interface Stat {
-  czxid: Buffer;
-  mzxid: Buffer;
-  ctime: Buffer;
-  mtime: Buffer;
-  version: number;
-  cversion: number;
-  aversion: number;
-  ephemeralOwner: Buffer;
-  dataLength: number;
-  numChildren: number;
-  pzxid: Buffer;
-}
-
-export interface ZkEvent {
-  type: number;
-  name: string;
-  path: string;
-}
-
-export interface ZkError extends Error {
-  code: number;
-  name: string;
-}
-
-export interface Id {
-  scheme: string;
-  id: string;
-}
-
-export interface Acl {
-  permission: number;
-  id: Id;
-}
-
-export interface TxnResult {
-  type: number;
-  err?: number;
-  path?: string;
-  stat?: Stat;
-}
-
-export interface Transaction {
-  create(path: string, data?: Buffer | null, acls?: Acl[], mode?: number): Transaction;
-  check(path: string, version?: number): Transaction;
-  setData(path: string, data: Buffer | null, version?: number): Transaction;
-  remove(path: string, version?: number): Transaction;
-  commit(cb: (error: ZkError | null, results: TxnResult[]) => void): void;
-}
-
-interface RawClient {
-  connect(): void;
-  close(): void;
-  on(event: string, listener: (...args: any[]) => void): void;
-  once(event: string, listener: (...args: any[]) => void): void;
-  removeListener(event: string, listener: (...args: any[]) => void): void;
-  getState(): { name: string; code: number };
-  getSessionId(): Buffer;
-  getSessionTimeout(): number;
-  addAuthInfo(scheme: string, auth: Buffer): void;
-  create(path: string, ...args: unknown[]): void;
-  remove(path: string, version: number, cb: (error: ZkError | null) => void): void;
-  setData(path: string, data: Buffer | null, version: number, cb: (error: ZkError | null, stat: Stat) => void): void;
-  getData(path: string, ...args: unknown[]): void;
-  exists(path: string, ...args: unknown[]): void;
-  getChildren(path: string, ...args: unknown[]): void;
-  getACL(path: string, cb: (error: ZkError | null, acls: Acl[], stat: Stat) => void): void;
-  setACL(path: string, acls: Acl[], version: number, cb: (error: ZkError | null, stat: Stat) => void): void;
-  mkdirp(path: string, ...args: unknown[]): void;
-  transaction(): Transaction;
-  connectionManager: { socket?: { destroy(): void }; connect: () => void };
-}
-
-export interface NzcModule {
-  createClient(connectString: string, options?: { sessionTimeout?: number; spinDelay?: number; retries?: number }): RawClient;
-  ACL: { OPEN_ACL_UNSAFE: Acl[]; READ_ACL_UNSAFE: Acl[]; CREATOR_ALL_ACL: Acl[] } & (new (perm: number, id: Id) => Acl);
-  Id: new (scheme: string, id: string) => Id;
-  Permission: { READ: number; WRITE: number; CREATE: number; DELETE: number; ADMIN: number; ALL: number };
-  CreateMode: { PERSISTENT: number; EPHEMERAL: number; PERSISTENT_SEQUENTIAL: number; EPHEMERAL_SEQUENTIAL: number };
-  Event: { NODE_CREATED: number; NODE_DELETED: number; NODE_DATA_CHANGED: number; NODE_CHILDREN_CHANGED: number };
-  Exception: Record<string, number>;
-}
 
 export const Mode = nzc.CreateMode;
 export const Ex = nzc.Exception as Record<string, number>;
@@ -124,50 +46,24 @@ export function statObs(s: Stat | null | undefined, base = 0): Record<string, un
   };
 }
 
-export type Watcher = (ev: ZkEvent) => void;
-
-export class Zk {
+export class Zk extends BaseZk {
   readonly states: string[] = [];
   private crashed = false;
 
-  private constructor(readonly c: RawClient) {
+  constructor(c: BaseZk['c']) {
+    super(c);
     c.on('state', (s: { name: string }) => this.states.push(s.name));
   }
 
-  static async connect(connectString: string, sessionTimeout = 8000): Promise<Zk> {
-    const c = nzc.createClient(connectString, { sessionTimeout, spinDelay: 100, retries: 0 });
-    const zk = new Zk(c);
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`node-zookeeper-client did not connect to ${connectString}`)), 10_000);
-      c.once('connected', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      c.connect();
-    });
-    return zk;
+  /** Connects with the matrix's defaults: an 8 s session, 10 s to connect. */
+  static open(connectString: string, sessionTimeout = 8000): Promise<Zk> {
+    return Zk.connect(connectString, sessionTimeout, 10_000);
   }
 
-  get sessionId(): bigint {
-    return this.c.getSessionId().readBigInt64BE(0);
-  }
-
-  get sessionTimeout(): number {
-    return this.c.getSessionTimeout();
-  }
-
-  /** Closes the session (waits until the socket is gone, at most 3 s). */
-  async close(): Promise<void> {
+  /** Closes the session (waits until the socket is gone, at most 3 s); nothing to do once crashed or expired. */
+  override async close(): Promise<void> {
     if (this.crashed || this.states.includes('EXPIRED')) return;
-    const c = this.c;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 3000);
-      c.once('disconnected', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      c.close();
-    });
+    await super.close(3000);
   }
 
   /** Crash: drop the connection without closing the session, and never reconnect. */
@@ -199,85 +95,21 @@ export class Zk {
     });
   }
 
-  /** Simulates a network blip: the socket dies, the client reconnects with the same session. */
-  dropConnection(): void {
-    this.c.connectionManager.socket?.destroy();
+  /** getData with the data as a string (null when the node has none). */
+  async getText(path: string, watcher?: Watcher): Promise<{ data: string | null; stat: Stat }> {
+    const { data, stat } = await this.getData(path, watcher);
+    return { data: data ? data.toString() : null, stat };
   }
 
-  addAuth(scheme: string, auth: string): void {
-    this.c.addAuthInfo(scheme, Buffer.from(auth));
-  }
-
-  create(path: string, data: Buffer | string | null = null, mode: number = Mode.PERSISTENT, acls: Acl[] = nzc.ACL.OPEN_ACL_UNSAFE): Promise<string> {
-    const d = typeof data === 'string' ? Buffer.from(data) : data;
-    return new Promise((resolve, reject) =>
-      this.c.create(path, d as Buffer, acls, mode, (e: ZkError | null, p: string) => (e ? reject(e) : resolve(p))),
-    );
-  }
-
-  remove(path: string, version = -1): Promise<void> {
-    return new Promise((resolve, reject) => this.c.remove(path, version, (e) => (e ? reject(e) : resolve())));
-  }
-
-  setData(path: string, data: Buffer | string | null, version = -1): Promise<Stat> {
-    const d = typeof data === 'string' ? Buffer.from(data) : data;
-    return new Promise((resolve, reject) => this.c.setData(path, d, version, (e, s) => (e ? reject(e) : resolve(s))));
-  }
-
-  getData(path: string, watcher?: Watcher): Promise<{ data: string | null; stat: Stat }> {
-    return new Promise((resolve, reject) => {
-      const cb = (e: ZkError | null, data: Buffer | undefined, stat: Stat): void =>
-        e ? reject(e) : resolve({ data: data ? data.toString() : null, stat });
-      if (watcher) this.c.getData(path, watcher, cb);
-      else this.c.getData(path, cb);
-    });
-  }
-
-  exists(path: string, watcher?: Watcher): Promise<Stat | null> {
-    return new Promise((resolve, reject) => {
-      const cb = (e: ZkError | null, stat: Stat | null): void => (e ? reject(e) : resolve(stat ?? null));
-      if (watcher) this.c.exists(path, watcher, cb);
-      else this.c.exists(path, cb);
-    });
-  }
-
-  getChildren(path: string, watcher?: Watcher): Promise<string[]> {
-    return this.getChildren2(path, watcher).then((r) => r.children);
-  }
-
-  getChildren2(path: string, watcher?: Watcher): Promise<{ children: string[]; stat: Stat }> {
-    return new Promise((resolve, reject) => {
-      const cb = (e: ZkError | null, children: string[], stat: Stat): void => (e ? reject(e) : resolve({ children, stat }));
-      if (watcher) this.c.getChildren(path, watcher, cb);
-      else this.c.getChildren(path, cb);
-    });
-  }
-
-  getACL(path: string): Promise<{ acls: Acl[]; stat: Stat }> {
-    return new Promise((resolve, reject) => this.c.getACL(path, (e, acls, stat) => (e ? reject(e) : resolve({ acls, stat }))));
-  }
-
-  setACL(path: string, acls: Acl[], version = -1): Promise<Stat> {
-    return new Promise((resolve, reject) => this.c.setACL(path, acls, version, (e, s) => (e ? reject(e) : resolve(s))));
-  }
-
-  mkdirp(path: string, data?: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const cb = (e: ZkError | null, p: string): void => (e ? reject(e) : resolve(p));
-      if (data !== undefined) this.c.mkdirp(path, Buffer.from(data), cb);
-      else this.c.mkdirp(path, cb);
-    });
-  }
-
-  transaction(): Transaction {
-    return this.c.transaction();
+  /** getChildren, the names only. */
+  async childNames(path: string, watcher?: Watcher): Promise<string[]> {
+    return (await this.getChildren(path, watcher)).children;
   }
 
   /** Commits; resolves with the error name (or 'OK') and per-op results. */
-  commit(t: Transaction): Promise<{ error: string; results: TxnResult[] }> {
-    return new Promise((resolve) =>
-      t.commit((error, results) => resolve({ error: error ? errName(error.code) : 'OK', results: results ?? [] })),
-    );
+  async commitNamed(t: ZkTransaction): Promise<{ error: string; results: TxnResult[] }> {
+    const { error, results } = await this.commit(t);
+    return { error: error ? errName(error.code) : 'OK', results: results ?? [] };
   }
 }
 
@@ -287,7 +119,7 @@ export async function outcomeCode(p: Promise<unknown>): Promise<string> {
     await p;
     return 'OK';
   } catch (e) {
-    const code = (e as ZkError).code;
+    const code = (e as ZkException).code;
     if (typeof code !== 'number') throw e;
     return errName(code);
   }
