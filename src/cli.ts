@@ -71,6 +71,7 @@ export async function main(argv: string[]): Promise<number> {
       return await new Promise<number>((resolve) => {
         const shutdown = (sig: string) => {
           log.info(`Received ${sig}, shutting down`);
+          log.flush?.();
           zks.stop().then(
             () => resolve(0),
             () => resolve(1),
