@@ -9,9 +9,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/compat-tests'],
   testMatch: ['**/*.test.ts'],
-  // The seeded random differential tester is still being written; it joins CI once it has run
-  // green against both servers (run it alone with --testPathIgnorePatterns=none).
-  testPathIgnorePatterns: ['/node_modules/', '/compat-tests/random/'],
+  testPathIgnorePatterns: ['/node_modules/'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }],
   },

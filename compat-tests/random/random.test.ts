@@ -6,9 +6,9 @@
  * action and both transcript excerpts.
  *
  * Environment (all optional):
- *   RANDOM_SEEDS        seeds per configuration (default 5 plain + 2 extended)
+ *   RANDOM_SEEDS        seeds per configuration (default 6 plain + 3 extended)
  *   RANDOM_SEED_START   first seed (default 1; seeds are consecutive)
- *   RANDOM_OPS          requests per seed (default 1000 plain, 600 extended)
+ *   RANDOM_OPS          requests per seed (default 2000 plain, 1200 extended)
  *   RANDOM_EXTENDED     '1': only the extended-types configuration, '0': only the plain one
  *   RANDOM_EXCLUDE      comma-separated op families to leave out (see Family in generator.ts)
  *   RANDOM_MINIMIZE     '1': on a divergence, minimize the action list (ddmin, fresh servers per trial)
@@ -42,8 +42,8 @@ interface Config {
 }
 
 const configs: Config[] = [];
-if (env.RANDOM_EXTENDED !== '1') configs.push({ name: 'plain', extended: false, seeds: num(env.RANDOM_SEEDS, 5), ops: num(env.RANDOM_OPS, 1000) });
-if (env.RANDOM_EXTENDED !== '0') configs.push({ name: 'extended types + 250 ms container sweep', extended: true, seeds: num(env.RANDOM_SEEDS, 2), ops: num(env.RANDOM_OPS, 600) });
+if (env.RANDOM_EXTENDED !== '1') configs.push({ name: 'plain', extended: false, seeds: num(env.RANDOM_SEEDS, 6), ops: num(env.RANDOM_OPS, 2000) });
+if (env.RANDOM_EXTENDED !== '0') configs.push({ name: 'extended types + 250 ms container sweep', extended: true, seeds: num(env.RANDOM_SEEDS, 3), ops: num(env.RANDOM_OPS, 1200) });
 
 for (const cfg of configs) {
   describe(`random differential: Apache ZooKeeper 3.8 vs zkts (${cfg.name})`, () => {
