@@ -243,6 +243,9 @@ function writeNode(w: JuteWriter, path: Buffer, pathLen: number, n: DataNode): v
   w.offset = o + 68;
 }
 
+/** The longest the snapshot walk runs before it lets requests through. */
+const SLICE_MS = 4;
+
 const SURROGATE = /[\ud800-\udfff]/;
 
 /**
@@ -250,7 +253,7 @@ const SURROGATE = /[\ud800-\udfff]/;
  * looked up; the path of the node in hand is kept as bytes, with each child's name appended to its
  * parent's. A child is written only if its parent still holds it when its turn comes (Apache looks each
  * path up live), so a subtree deleted during the walk drops out; like Apache's, the snapshot is fuzzy and
- * the log replayed from its zxid makes it exact. Yields to the event loop every few thousand znodes.
+ * the log replayed from its zxid makes it exact. Yields to the event loop every few milliseconds.
  */
 async function writeNodes(out: CheckedFileWriter, root: DataNode): Promise<void> {
   const w = out.w;
@@ -274,6 +277,7 @@ async function writeNodes(out: CheckedFileWriter, root: DataNode): Promise<void>
   };
   open(root, 0);
   let visited = 0;
+  let sliceStart = performance.now();
   while (parents.length > 0) {
     const top = parents.length - 1;
     const i = next[top];
@@ -308,9 +312,11 @@ async function writeNodes(out: CheckedFileWriter, root: DataNode): Promise<void>
     const childEnd = end + 1 + len;
     writeNode(w, path, childEnd, child);
     open(child, childEnd);
-    if (++visited % 4096 === 0) {
+    // Yield to the event loop after a few milliseconds of work, so that requests wait at most that long.
+    if (++visited % 256 === 0 && performance.now() - sliceStart > SLICE_MS) {
       await out.drain();
       await new Promise((r) => setImmediate(r));
+      sliceStart = performance.now();
     }
   }
 }
