@@ -70,7 +70,8 @@ export interface SnapshotSource {
  * the event loop every few thousand nodes, so clients are served while it runs; like Apache's, the
  * snapshot is fuzzy and the log replayed over it from its zxid makes it exact.
  */
-export async function writeSnapshot(dir: string, src: SnapshotSource, fsync = true): Promise<string> {
+/** `sliceMs`: how long the walk may run before it yields (tests use 0: a yield every 256 znodes). */
+export async function writeSnapshot(dir: string, src: SnapshotSource, fsync = true, sliceMs = SLICE_MS): Promise<string> {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, snapshotName(src.zxid));
   const tmp = `${file}.tmp`;
@@ -91,7 +92,7 @@ export async function writeSnapshot(dir: string, src: SnapshotSource, fsync = tr
       w.writeLong53(id);
       R.ACLVector.write(w, list);
     }
-    await writeNodes(out, tree.getNode('')!);
+    await writeNodes(out, tree.getNode('')!, sliceMs);
     w.writeString('/');
     await out.seal();
     // ZxidDigest{zxid, digestVersion, digest}, empty, then a second seal.
@@ -255,7 +256,7 @@ const SURROGATE = /[\ud800-\udfff]/;
  * path up live), so a subtree deleted during the walk drops out; like Apache's, the snapshot is fuzzy and
  * the log replayed from its zxid makes it exact. Yields to the event loop every few milliseconds.
  */
-async function writeNodes(out: CheckedFileWriter, root: DataNode): Promise<void> {
+async function writeNodes(out: CheckedFileWriter, root: DataNode, sliceMs: number): Promise<void> {
   const w = out.w;
   let path = Buffer.allocUnsafe(4096);
   const scratch = new JuteWriter(1024);
@@ -313,7 +314,7 @@ async function writeNodes(out: CheckedFileWriter, root: DataNode): Promise<void>
     writeNode(w, path, childEnd, child);
     open(child, childEnd);
     // Yield to the event loop after a few milliseconds of work, so that requests wait at most that long.
-    if (++visited % 256 === 0 && performance.now() - sliceStart > SLICE_MS) {
+    if (++visited % 256 === 0 && performance.now() - sliceStart >= sliceMs) {
       await out.drain();
       await new Promise((r) => setImmediate(r));
       sliceStart = performance.now();

@@ -91,8 +91,8 @@ describe('snapshot write and read', () => {
       for (let j = 0; j < 600; j++) create(tree, `/big/p${i}/c${j}`, null);
     }
     const snapZxid = tree.lastProcessedZxid;
-    const writing = writeSnapshot(dir, { tree, sessions: new Map(), zxid: snapZxid }, false);
-    // Runs between the walk's slices of 4096 znodes.
+    const writing = writeSnapshot(dir, { tree, sessions: new Map(), zxid: snapZxid }, false, 0);
+    // Runs between the walk's slices (of 256 znodes with sliceMs 0).
     await new Promise((r) => setImmediate(r));
     for (let j = 0; j < 600; j++) remove(tree, `/big/p19/c${j}`);
     remove(tree, '/big/p19');
