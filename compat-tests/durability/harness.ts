@@ -18,7 +18,22 @@ import { JuteWriter } from '../../src/jute/writer';
 import * as R from '../../src/jute/records';
 import { FieldType } from '../../src/jute/schema';
 import { OpCode } from '../../src/protocol/opCodes';
-import { LOOPBACK, REPO_ROOT, ZKTS_BIN, fourLetterWord, freePort } from '../lib/servers';
+import {
+  LOOPBACK,
+  PORT_CLASH,
+  REPO_ROOT,
+  ZKTS_BIN,
+  exited as childExited,
+  disarmWatchdog,
+  fourLetterWord,
+  freePort,
+  oracleCommand,
+  spawnWatchdog,
+  srvrServing,
+  waitExit as waitChildExit,
+  zktsCommand,
+  zooCfg,
+} from '../lib/servers';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -32,7 +47,7 @@ export class TempRoot {
 
   constructor(prefix: string) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-    this.dog = process.env.ZKTS_KEEP_SERVER_DIRS ? undefined : startWatchdog(0, this.dir);
+    this.dog = process.env.ZKTS_KEEP_SERVER_DIRS ? undefined : spawnWatchdog(WATCHDOG_SRC, 0, this.dir);
   }
 
   sub(name: string): string {
@@ -42,7 +57,7 @@ export class TempRoot {
   }
 
   remove(): void {
-    disarm(this.dog);
+    disarmWatchdog(this.dog);
     if (!process.env.ZKTS_KEEP_SERVER_DIRS) fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -58,7 +73,9 @@ export function copyDir(from: string, to: string): void {
 /**
  * Watchdog: a tiny node process holding a pipe from us. If the test process goes away without stopping
  * its servers, the pipe hits EOF and the watchdog SIGKILLs the server (pid, 0 = none) and removes dir
- * (empty = keep). Writing "d" disarms it. Same pattern as compat-tests/lib/servers.ts.
+ * (empty = keep). Writing "d" disarms it. Spawned and disarmed with the helpers of
+ * compat-tests/lib/servers.ts, but unlike that one's script it does not ask the server to shut down
+ * (SIGTERM first): it SIGKILLs the server's process group, so the server dies as in a crash, wrapper and all.
  */
 const WATCHDOG_SRC = `
 const pid = Number(process.argv[1]);
@@ -80,28 +97,6 @@ process.stdin.on('error', fire);
 process.stdin.resume();
 `;
 
-function startWatchdog(pid: number, dir: string): ChildProcess | undefined {
-  try {
-    const dog = spawn(process.execPath, ['-e', WATCHDOG_SRC, String(pid), dir], { stdio: ['pipe', 'ignore', 'ignore'] });
-    dog.on('error', () => undefined);
-    dog.stdin?.on('error', () => undefined);
-    dog.unref();
-    (dog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-    return dog;
-  } catch {
-    return undefined;
-  }
-}
-
-function disarm(dog: ChildProcess | undefined): void {
-  if (!dog || dog.exitCode !== null || dog.signalCode !== null) return;
-  try {
-    dog.stdin?.end('d');
-  } catch {
-    dog.kill('SIGKILL');
-  }
-}
-
 export type ServerKind = 'zkts' | 'apache';
 
 export interface ServerSpec {
@@ -121,7 +116,6 @@ export interface ServerSpec {
 }
 
 export const TICK_MS = 2000;
-const ZK_CLASSPATH = process.env.ZK_CLASSPATH ?? '/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar';
 
 let cfgSeq = 0;
 
@@ -151,25 +145,12 @@ export class ServerProc {
     const port = await freePort();
     const dir = path.dirname(spec.logFile);
     const cfgFile = path.join(dir, `zoo-${process.pid}-${++cfgSeq}.cfg`);
-    const cfg: Record<string, string> = {
-      tickTime: String(spec.tickTime ?? TICK_MS),
-      dataDir: spec.dataDir,
-      ...(spec.dataLogDir ? { dataLogDir: spec.dataLogDir } : {}),
-      clientPort: String(port),
-      clientPortAddress: LOOPBACK,
-      'admin.enableServer': 'false',
-      '4lw.commands.whitelist': '*',
-      ...(spec.cfg ?? {}),
-    };
-    fs.writeFileSync(cfgFile, Object.entries(cfg).map(([k, v]) => `${k}=${v}\n`).join(''));
+    fs.writeFileSync(
+      cfgFile,
+      zooCfg(spec.dataDir, port, { tickTime: String(spec.tickTime ?? TICK_MS), ...(spec.dataLogDir ? { dataLogDir: spec.dataLogDir } : {}), ...(spec.cfg ?? {}) }),
+    );
     const props = Object.entries(spec.props ?? {}).map(([k, v]) => `-D${k}=${v}`);
-    const cmd =
-      spec.kind === 'zkts'
-        ? { cmd: process.execPath, args: [ZKTS_BIN, 'start-foreground', ...props, cfgFile] }
-        : {
-            cmd: process.env.JAVA ?? 'java',
-            args: ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', ...props, '-cp', ZK_CLASSPATH, 'org.apache.zookeeper.server.ZooKeeperServerMain', cfgFile],
-          };
+    const cmd = spec.kind === 'zkts' ? zktsCommand(cfgFile, spec.props) : oracleCommand(cfgFile, ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', ...props]);
     if (spec.wrapper && spec.wrapper.length > 0) {
       cmd.args = [...spec.wrapper.slice(1), cmd.cmd, ...cmd.args];
       cmd.cmd = spec.wrapper[0];
@@ -187,7 +168,7 @@ export class ServerProc {
     }
     child.on('error', () => undefined);
     child.unref();
-    const dog = child.pid !== undefined ? startWatchdog(child.pid, '') : undefined;
+    const dog = child.pid !== undefined ? spawnWatchdog(WATCHDOG_SRC, child.pid, '') : undefined;
     return new ServerProc(spec, port, child, dog, logStart);
   }
 
@@ -199,13 +180,13 @@ export class ServerProc {
       if (outcome === 'ready') return s;
       const log = s.log();
       await s.kill9();
-      if (attempt < 3 && /Address already in use|BindException|EADDRINUSE/i.test(log)) continue;
+      if (attempt < 3 && PORT_CLASH.test(log)) continue;
       throw new Error(`${spec.kind} did not start (${outcome}); its log:\n${tailLines(log, 40)}`);
     }
   }
 
   get exited(): boolean {
-    return this.child.exitCode !== null || this.child.signalCode !== null;
+    return childExited(this.child);
   }
 
   get exitCode(): number | null {
@@ -229,7 +210,7 @@ export class ServerProc {
       if (this.exited) return 'exited';
       try {
         const reply = await fourLetterWord(LOOPBACK, this.port, 'srvr', 1_000);
-        if (reply.length > 0 && !/not currently serving/i.test(reply)) return 'ready';
+        if (srvrServing(reply)) return 'ready';
       } catch {
         // not listening yet
       }
@@ -240,18 +221,7 @@ export class ServerProc {
   }
 
   waitExit(ms: number): Promise<boolean> {
-    if (this.exited) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.child.removeListener('exit', onExit);
-        resolve(false);
-      }, ms);
-      const onExit = (): void => {
-        clearTimeout(t);
-        resolve(true);
-      };
-      this.child.once('exit', onExit);
-    });
+    return waitChildExit(this.child, ms);
   }
 
   /** Signals the server's process group (the server, and its wrapper if any). */
@@ -271,7 +241,7 @@ export class ServerProc {
     } else if (this.spec.wrapper) {
       this.signal('SIGKILL'); // a wrapped server may outlive its wrapper
     }
-    disarm(this.dog);
+    disarmWatchdog(this.dog);
   }
 
   /** SIGTERM (a clean shutdown), SIGKILL after 10 s. */
@@ -283,7 +253,7 @@ export class ServerProc {
         await this.waitExit(10_000);
       }
     }
-    disarm(this.dog);
+    disarmWatchdog(this.dog);
   }
 
   srvr(): Promise<string> {

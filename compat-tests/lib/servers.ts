@@ -50,6 +50,17 @@ const zkClasspath = (): string =>
   process.env.ZK_CLASSPATH ?? '/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar';
 const ORACLE_MAIN = 'org.apache.zookeeper.server.ZooKeeperServerMain';
 
+/** How Apache 3.8 standalone is run on a zoo.cfg: `java -Xmx256m <jvmFlags> -cp … ZooKeeperServerMain`. */
+export function oracleCommand(cfgFile: string, jvmFlags: string[] = []): { cmd: string; args: string[] } {
+  return { cmd: javaBin(), args: ['-Xmx256m', ...jvmFlags, '-cp', zkClasspath(), ORACLE_MAIN, cfgFile] };
+}
+
+/** How zkts is run on a zoo.cfg: `node bin/zkts.js start-foreground -Dk=v... <zoo.cfg>`. */
+export function zktsCommand(cfgFile: string, sysProps: Record<string, string> = {}): { cmd: string; args: string[] } {
+  const props = Object.entries(sysProps).map(([k, v]) => `-D${k}=${v}`);
+  return { cmd: process.execPath, args: [ZKTS_BIN, 'start-foreground', ...props, cfgFile] };
+}
+
 const START_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
 const START_ATTEMPTS = 3; // retries when the chosen port was grabbed by someone else
@@ -143,9 +154,16 @@ process.stdin.resume();
 `;
 
 function startWatchdog(serverPid: number, workDir: string): ChildProcess | undefined {
-  const dir = process.env.ZKTS_KEEP_SERVER_DIRS ? '' : workDir;
+  return spawnWatchdog(WATCHDOG_SRC, serverPid, process.env.ZKTS_KEEP_SERVER_DIRS ? '' : workDir);
+}
+
+/**
+ * Runs a watchdog script (`node -e src pid dir`) with its stdin a pipe from us, neither keeping our
+ * process alive; undefined if it could not be spawned.
+ */
+export function spawnWatchdog(src: string, pid: number, dir: string): ChildProcess | undefined {
   try {
-    const dog = spawn(process.execPath, ['-e', WATCHDOG_SRC, String(serverPid), dir], {
+    const dog = spawn(process.execPath, ['-e', src, String(pid), dir], {
       stdio: ['pipe', 'ignore', 'ignore'],
     });
     dog.on('error', () => undefined);
@@ -158,7 +176,8 @@ function startWatchdog(serverPid: number, workDir: string): ChildProcess | undef
   }
 }
 
-function disarmWatchdog(dog: ChildProcess | undefined): void {
+/** Tells a watchdog to exit quietly (writes "d"). */
+export function disarmWatchdog(dog: ChildProcess | undefined): void {
   if (!dog || dog.exitCode !== null || dog.signalCode !== null) return;
   try {
     dog.stdin?.end('d');
@@ -167,11 +186,12 @@ function disarmWatchdog(dog: ChildProcess | undefined): void {
   }
 }
 
-function exited(child: ChildProcess): boolean {
+export function exited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
-function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
+/** Resolves true once the child has exited, false if it still runs after `ms`. */
+export function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
   if (exited(child)) return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
@@ -206,8 +226,16 @@ function tail(file: string, lines = 30): string {
   }
 }
 
+/** What a server logs when its client port was taken. */
+export const PORT_CLASH = /Address already in use|BindException|EADDRINUSE/i;
+
 function looksLikePortClash(logFile: string): boolean {
-  return /Address already in use|BindException|EADDRINUSE/i.test(tail(logFile, 200));
+  return PORT_CLASH.test(tail(logFile, 200));
+}
+
+/** Whether a srvr reply says the server serves (Apache answers "not currently serving" until ready). */
+export function srvrServing(reply: string): boolean {
+  return reply.length > 0 && !/not currently serving/i.test(reply);
 }
 
 class StartupExit extends Error {}
@@ -231,8 +259,7 @@ async function waitForSrvr(
     }
     try {
       const reply = await fourLetterWord(host, port, 'srvr', 2_000);
-      // Apache answers "This ZooKeeper instance is not currently serving requests" until ready.
-      if (reply.length > 0 && !/not currently serving/i.test(reply)) return;
+      if (srvrServing(reply)) return;
       last = reply;
     } catch (e) {
       last = String(e);
@@ -247,7 +274,8 @@ async function waitForSrvr(
   }
 }
 
-function zooCfg(dataDir: string, port: number, extra: Record<string, string> | undefined): string {
+/** zoo.cfg text for a standalone server on 127.0.0.1:port (AdminServer off, every 4lw allowed). */
+export function zooCfg(dataDir: string, port: number, extra: Record<string, string> | undefined): string {
   const cfg: Record<string, string> = {
     tickTime: '2000',
     initLimit: '10',
@@ -351,10 +379,7 @@ export function startOracle(opts: StartOracleOptions = {}): Promise<RunningServe
     name: 'apache',
     prefix: 'zkts-oracle-',
     cfg: opts.cfg,
-    command: (cfgFile) => ({
-      cmd: javaBin(),
-      args: ['-Xmx256m', ...(opts.jvmFlags ?? []), '-cp', zkClasspath(), ORACLE_MAIN, cfgFile],
-    }),
+    command: (cfgFile) => oracleCommand(cfgFile, opts.jvmFlags),
   });
 }
 
@@ -363,14 +388,10 @@ export async function startZkts(opts: StartZktsOptions = {}): Promise<RunningSer
   if (!fs.existsSync(ZKTS_BIN)) {
     throw new Error(`zkts: ${ZKTS_BIN} does not exist (build/write the zkts binary first)`);
   }
-  const props = Object.entries(opts.sysProps ?? {}).map(([k, v]) => `-D${k}=${v}`);
   return launch({
     name: 'zkts',
     prefix: 'zkts-zkts-',
     cfg: opts.cfg,
-    command: (cfgFile) => ({
-      cmd: process.execPath,
-      args: [ZKTS_BIN, 'start-foreground', ...props, cfgFile],
-    }),
+    command: (cfgFile) => zktsCommand(cfgFile, opts.sysProps),
   });
 }
