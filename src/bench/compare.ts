@@ -633,7 +633,10 @@ export async function compareMain(argv: string[]): Promise<number> {
   }
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(svgPath, renderSvg(res));
-  fs.writeFileSync(out, renderMarkdown(res, path.relative(path.dirname(out), svgPath)));
+  // Hand-written notes (what each change bought) live beside the generated file and are carried into it.
+  const notesPath = path.join(REPO_ROOT, 'docs', 'performance-notes.md');
+  const notes = !o.quick && fs.existsSync(notesPath) ? fs.readFileSync(notesPath, 'utf8') : null;
+  fs.writeFileSync(out, renderMarkdown(res, path.relative(path.dirname(out), svgPath), notes));
   const errs = totalErrors(res);
   log(`wrote ${out}, ${svgPath} and ${jsonPath}${errs > 0 ? ` -- ${errs} ERRORS in the runs` : ''}`);
   if (o.quick && fromJson === null) {

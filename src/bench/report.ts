@@ -71,7 +71,7 @@ function life(res: CompareResults, kind: string, f: (l: LifecycleSample) => numb
   return stat((res.lifecycle[kind] ?? []).map(f));
 }
 
-export function renderMarkdown(res: CompareResults, svgRel: string): string {
+export function renderMarkdown(res: CompareResults, svgRel: string, notes: string | null = null): string {
   const kinds = KINDS.filter((k) => res.samples[k] !== undefined);
   const both = kinds.length === 2;
   const m = res.machine;
@@ -197,7 +197,7 @@ export function renderMarkdown(res: CompareResults, svgRel: string): string {
   if (lifeErr > 0) L.push(`**${lifeErr} requests failed in the ${num(o.bigNodes)}-znode runs.**`);
   L.push(
     'Both servers write a snapshot when the txns since the last one pass snapCount/2 plus a random share of snapCount/2, and skip one while another is being written; ' +
-      'both also write one at start-up, before serving, so the restart time includes writing it.',
+      'at start-up Apache writes one before serving; zkts writes it while serving (before serving only when it removed ephemerals of sessions that ended while it was down, as that changes the tree without a txn), so its restart time does not include it.',
   );
   L.push('');
   L.push('## Loopback round trip');
@@ -227,6 +227,8 @@ export function renderMarkdown(res: CompareResults, svgRel: string): string {
     L.push(...slow);
     L.push('');
   }
+  if (both) L.push(...targetsSection(res), '');
+  if (notes !== null) L.push(notes.trimEnd(), '');
   L.push('## Reproduce');
   L.push('');
   L.push('```sh');
@@ -315,4 +317,46 @@ export function renderSvg(res: CompareResults): string {
   });
   o.push('</svg>');
   return `${o.join('\n')}\n`;
+}
+
+/** The targets of the performance issue, each with the ratio measured in this run. */
+function targetsSection(res: CompareResults): string[] {
+  const rowRatio = (id: string, f: (s: ReturnType<typeof rowStats>) => number): number => {
+    const r = res.rows.find((x) => x.id === id);
+    if (r === undefined) return NaN;
+    return f(rowStats(res, 'zkts', r)) / f(rowStats(res, 'apache', r));
+  };
+  const lifeRatio = (f: (l: LifecycleSample) => number): number => life(res, 'zkts', f).med / life(res, 'apache', f).med;
+  const out: string[] = ['## Targets', '', '| metric | target | measured (zkts / Apache) | |', '|---|---|---|---|'];
+  const line = (metric: string, target: string, measured: string, met: boolean | null) =>
+    out.push(`| ${metric} | ${target} | ${measured} | ${met === null ? '–' : met ? 'met' : '**not met**'} |`);
+  const fmt = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '–');
+  const atLeast = (xs: number[], t: number) => (xs.some((x) => !Number.isFinite(x)) ? null : xs.every((x) => x >= t));
+  const atMost = (xs: number[], t: number) => (xs.some((x) => !Number.isFinite(x)) ? null : xs.every((x) => x <= t));
+  const ops = (s: ReturnType<typeof rowStats>) => s.ops.med;
+  const p99 = (s: ReturnType<typeof rowStats>) => s.p99.med;
+  const cpu = (s: ReturnType<typeof rowStats>) => s.cpu.med;
+  const getT = [rowRatio('get-32x100-100B', ops), rowRatio('get-32x100-10KB', ops)];
+  line('get throughput, 32 × 100 (100 B, 10 KB)', '≥ 2.0×', getT.map(fmt).join(', '), atLeast(getT, 2));
+  const writeT = ['set-32x100-100B', 'create-32x100-100B', 'set-32x100-10KB', 'create-32x100-10KB'].map((id) => rowRatio(id, ops));
+  line('set / create throughput, 32 × 100, fsync on (set, create at 100 B; set, create at 10 KB)', '≥ 1.5×', writeT.map(fmt).join(', '), atLeast(writeT, 1.5));
+  const p99s = ['get-32x100-100B', 'get-32x100-10KB', 'set-32x100-100B', 'create-32x100-100B', 'set-32x100-10KB', 'create-32x100-10KB'].map((id) => rowRatio(id, p99));
+  line('p99 at those loads (same order: get, get, set, create, set, create)', '≤ 0.5×', p99s.map(fmt).join(', '), atMost(p99s, 0.5));
+  const cpus = res.rows.map((r) => rowRatio(r.id, cpu));
+  const cpuMet = cpus.filter((x) => x <= 0.5).length;
+  line('server CPU time per operation, every row', '≤ 0.5×', `${cpuMet} of ${cpus.length} rows; worst ${fmt(Math.max(...cpus))} (${res.rows[cpus.indexOf(Math.max(...cpus))]?.id ?? '–'})`, cpus.length > 0 ? cpuMet === cpus.length : null);
+  const get11 = res.rows.find((x) => x.id === 'get-1x1-100B');
+  const rttP50 = stat(res.rtt.map((x) => x.p50Ms)).med;
+  if (get11 !== undefined && Number.isFinite(rttP50)) {
+    const z = rowStats(res, 'zkts', get11).p50.med;
+    const a = rowStats(res, 'apache', get11).p50.med;
+    line('get p50, 1 × 1, against the loopback round trip', '≤ 1.5× the round trip', `zkts ${(z / rttP50).toFixed(2)}× (Apache ${(a / rttP50).toFixed(2)}×)`, z / rttP50 <= 1.5);
+  }
+  const rss = lifeRatio((l) => l.rssBig);
+  line(`resident memory at ${num(res.options.bigNodes)} znodes × 100 B`, '≤ 0.2×', fmt(rss), Number.isFinite(rss) ? rss <= 0.2 : null);
+  const start = lifeRatio((l) => median(l.startupMs));
+  line('start to first served request', '≤ 0.25×', fmt(start), Number.isFinite(start) ? start <= 0.25 : null);
+  const restart = lifeRatio((l) => l.restartMs);
+  line(`restart with ${num(res.options.bigNodes)} znodes`, '≤ 0.5×', fmt(restart), Number.isFinite(restart) ? restart <= 0.5 : null);
+  return out;
 }
