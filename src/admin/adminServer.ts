@@ -76,34 +76,24 @@ function decodePath(p: string): string {
   }
 }
 
-export class AdminServer {
-  private readonly endpoint = new HttpEndpoint();
-
+export class AdminServer extends HttpEndpoint {
   constructor(
     private readonly zks: ZooKeeperServer,
     readonly config: AdminServerConfig,
     private readonly log: Logger,
-  ) {}
-
-  /** The port listened on (the configured one, or the one picked for port 0). */
-  get port(): number {
-    return this.endpoint.port;
+  ) {
+    super();
   }
 
   async start(): Promise<void> {
     const server = http.createServer((req, res) => this.handle(req, res));
     server.keepAliveTimeout = this.config.idleTimeoutMs;
     server.timeout = this.config.idleTimeoutMs;
-    await this.endpoint
-      .listen(server, this.config.port, this.config.address, (e) => this.log.warn(`AdminServer error: ${e.message}`))
-      .catch((e: Error) => {
-        throw new Error(`Problem starting AdminServer on address ${this.config.address}, port ${this.config.port} and command URL ${this.config.commandUrl}: ${e.message}`);
-      });
+    const onError = (e: Error): void => this.log.warn(`AdminServer error: ${e.message}`);
+    await this.listen(server, this.config.port, this.config.address, onError).catch((e: Error) => {
+      throw new Error(`Problem starting AdminServer on address ${this.config.address}, port ${this.config.port} and command URL ${this.config.commandUrl}: ${e.message}`);
+    });
     this.log.info(`Started AdminServer on address ${this.config.address}, port ${this.port} and command URL ${this.config.commandUrl}`);
-  }
-
-  async stop(): Promise<void> {
-    await this.endpoint.stop();
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {

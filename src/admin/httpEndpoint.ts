@@ -1,12 +1,12 @@
 /**
- * One HTTP listener of the AdminServer or the /metrics endpoint: listens on an address, keeps the
+ * The HTTP listener under the AdminServer and the /metrics endpoint: listens on an address, keeps the
  * open connections, and on stop closes the listener and every connection at once (as Jetty does),
  * rather than waiting for keep-alive connections to time out.
  */
 import * as http from 'http';
 import * as net from 'net';
 
-export class HttpEndpoint {
+export abstract class HttpEndpoint {
   private server: http.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
 
@@ -20,7 +20,7 @@ export class HttpEndpoint {
    * Listens with `server` on host:port. Rejects with the listen error as it is; once listening,
    * later server errors go to `onError`.
    */
-  async listen(server: http.Server, port: number, host: string, onError: (e: Error) => void): Promise<void> {
+  protected async listen(server: http.Server, port: number, host: string, onError: (e: Error) => void): Promise<void> {
     server.on('connection', (s: net.Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));

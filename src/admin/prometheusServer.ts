@@ -23,31 +23,22 @@ export function prometheusConfig(sysProps: Map<string, string>): PrometheusConfi
   return { host: sysProps.get('zookeeper.metricsProvider.httpHost') ?? '0.0.0.0', port };
 }
 
-export class PrometheusServer {
-  private readonly endpoint = new HttpEndpoint();
-
+export class PrometheusServer extends HttpEndpoint {
   constructor(
     private readonly metrics: ServerMetrics,
     readonly config: PrometheusConfig,
     private readonly log: Logger,
-  ) {}
-
-  get port(): number {
-    return this.endpoint.port;
+  ) {
+    super();
   }
 
   async start(): Promise<void> {
     const server = http.createServer((req, res) => this.handle(req, res));
-    await this.endpoint
-      .listen(server, this.config.port, this.config.host, (e) => this.log.warn(`/metrics server error: ${e.message}`))
-      .catch((e: Error) => {
-        throw new Error(`Cannot start /metrics server on ${this.config.host}:${this.config.port}: ${e.message}`);
-      });
+    const onError = (e: Error): void => this.log.warn(`/metrics server error: ${e.message}`);
+    await this.listen(server, this.config.port, this.config.host, onError).catch((e: Error) => {
+      throw new Error(`Cannot start /metrics server on ${this.config.host}:${this.config.port}: ${e.message}`);
+    });
     this.log.info(`Started /metrics HTTP endpoint at host: ${this.config.host}, port: ${this.port}`);
-  }
-
-  async stop(): Promise<void> {
-    await this.endpoint.stop();
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
