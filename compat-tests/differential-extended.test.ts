@@ -85,6 +85,13 @@ const errExpectations: Record<string, number[]> = {
   ],
   'create2 of a zookeeper_stats node answers the Stat of the data sent, not of the recomputed stats': [0, 0, 0, 0, 0, 0, 0, 0, 0],
   'supplementary characters: Apache writes each surrogate as its own 3-byte sequence': [0, 0, 0, 0, 0, 0, -102, 0, 0, 0, 0],
+  // /mx/b and /mx/c (made by a multi) refuse G; /mx/d and /mx/e do not.
+  'a multi re-reads its sub-txns: a supplementary character in an ACL id becomes U+FFFD': [
+    0, 0, 0, 0, 0, 0,
+    -102, -102, -102, 0, -102, -102, -102, 0,
+    0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, -101, 0, -101, 0, 0, 0, -8, 0, 0,
+  ],
 };
 
 const scenarios: [string, (w: World) => Promise<void>][] = [
@@ -365,6 +372,39 @@ const scenarios: [string, (w: World) => Promise<void>][] = [
       await A.run(ops.delete('/ur'));
     },
   ],
+  [
+    'a multi re-reads its sub-txns: a supplementary character in an ACL id becomes U+FFFD',
+    async (w) => {
+      const F = await w.session('F');
+      const G = await w.session('G');
+      const emojiAcl = [{ perms: 31, id: { scheme: 'digest', id: EMOJI_DIGEST } }];
+      await F.run(ops.create('/mx', ''));
+      // Through a multi the ACL id loses its emoji (and so matches no auth id); a lone create keeps it.
+      await F.run(ops.multi([ops.createContainer('/mx/b', 'v', emojiAcl)]));
+      await F.run(ops.multi([ops.create('/mx/c', 'v', 0, emojiAcl)]));
+      await F.run(ops.create('/mx/d', 'v', 0, emojiAcl));
+      await F.run(ops.createContainer('/mx/e', 'v', emojiAcl));
+      await G.run(ops.auth('digest', '\u{1F600}:pw'));
+      for (const p of ['/mx/b', '/mx/c', '/mx/d', '/mx/e']) {
+        await G.run(ops.getAllChildrenNumber(p));
+        await G.run(ops.getData(p));
+        await G.run(ops.getACL(p));
+        await G.run(ops.multiRead([ops.getData(p), ops.getChildren(p)]));
+      }
+      // A path with one never gets that far: PathUtils.validatePath refuses surrogates (BadArguments).
+      await F.run(ops.getData('/mx', true));
+      await F.run(ops.getChildren('/mx', true));
+      await F.run(ops.exists('/mx/\u{1F600}', true));
+      await F.run(ops.multi([ops.create('/mx/\u{1F600}', 'x'), ops.check('/mx', -1)]));
+      await F.run(ops.exists('/mx/\u{1F600}', false));
+      await F.run(ops.getChildren('/mx', false));
+      await F.run(ops.getAllChildrenNumber('/mx'));
+      await F.run(ops.multi([ops.setData('/mx/\u{1F600}', 'y', -1)]));
+      await F.run(ops.create('/mx/\u{1F600}', 'lone'));
+      await F.run(ops.multi([ops.delete('/mx/\u{1F600}', -1)]));
+      await F.run(ops.getChildren('/mx', false));
+    },
+  ],
 ];
 
 describe('extended types: Apache ZooKeeper 3.8 and zkts agree', () => {
@@ -376,4 +416,55 @@ describe('extended types: Apache ZooKeeper 3.8 and zkts agree', () => {
       if (errExpectations[name] !== undefined) expect([name, errs(expected)]).toEqual([name, errExpectations[name]]);
     });
   }
+});
+
+describe('a server-stopping txn: Apache ZooKeeper 3.8 and zkts agree', () => {
+  // A pair of its own: the scenario stops both servers.
+  let a: RunningServer;
+  let z: RunningServer;
+  beforeAll(async () => {
+    [a, z] = await Promise.all([startOracle(), startZkts()]);
+  }, 120000);
+  afterAll(async () => {
+    await Promise.all([a?.stop(), z?.stop()]);
+  });
+
+  // DataTree.updateQuotaStat parses the zookeeper_stats node with StatsTrack while the txn is applied; data
+  // a client wrote there that is no "key=long" list throws out of FinalRequestProcessor, and the critical-
+  // thread handler stops the server: the write is logged, never answered, and the connections close.
+  test('unparseable quota stats: the next write in the quota stops the server', async () => {
+    const scenario = async (w: World) => {
+      const A = await w.session('A');
+      await A.run(ops.create('/qs', ''));
+      await A.run(ops.create('/zookeeper/quota/qs', ''));
+      await A.run(ops.create('/zookeeper/quota/qs/zookeeper_limits', 'count=10,bytes=-1'));
+      await A.run(ops.create('/zookeeper/quota/qs/zookeeper_stats', ''));
+      await A.run(ops.getData('/zookeeper/quota/qs/zookeeper_stats'));
+      // Lenient enough: "k==v" is -1, a sign, runs of separators and other keys are fine ("bytes=" is not).
+      await A.run(ops.setData('/zookeeper/quota/qs/zookeeper_stats', 'count=+1;;bytes==5,x=-0,'));
+      await A.run(ops.create('/qs/a', 'abc'));
+      await A.run(ops.getData('/zookeeper/quota/qs/zookeeper_stats'));
+      // No "=" in a pair: ArrayIndexOutOfBoundsException; reads and writes outside the quota still work.
+      await A.run(ops.setData('/zookeeper/quota/qs/zookeeper_stats', 'count=1,bytes'));
+      await A.run(ops.create('/other', ''));
+      await A.run(ops.getData('/zookeeper/quota/qs/zookeeper_stats'));
+      let outcome = 'answered';
+      try {
+        await A.run(ops.create('/qs/b', 'x'));
+      } catch (e) {
+        outcome = 'connection closed without a reply';
+      }
+      w.steps.push({ who: 'A', op: 'outcome', result: outcome } as never);
+    };
+    // No settle or close at the end: the server is gone.
+    const run = async (port: number) => {
+      const w = new World(port);
+      await scenario(w).catch((e) => w.steps.push({ who: 'A', op: 'thrown', result: String(e) } as never));
+      return w.transcript();
+    };
+    const [expected, actual] = await Promise.all([run(a.port), run(z.port)]);
+    expect(actual).toEqual(expected);
+    const steps = (expected as { steps: { op: string; result?: unknown }[] }).steps;
+    expect(steps.find((s) => s.op === 'outcome')?.result).toBe('connection closed without a reply');
+  }, 60000);
 });

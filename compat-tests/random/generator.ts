@@ -501,6 +501,11 @@ export class Generator {
   }
 
   private data(path?: string): string | Buffer | null {
+    // A zookeeper_stats node always gets data StatsTrack can parse: with anything else (null, "x", no
+    // "=" in a pair, a value that is no Java long) the next write inside that quota throws out of Apache's
+    // DataTree.updateQuotaStat and stops the server (zkts does the same; the differential scenario
+    // 'unparseable quota stats' covers it). A stopped pair would end the seed.
+    if (path !== undefined && path.endsWith('/zookeeper_stats')) return this.rng.pick([...QUOTA_DATA, '']);
     if (path !== undefined && path.startsWith('/zookeeper/quota/') && this.rng.chance(0.8)) return this.rng.pick(QUOTA_DATA);
     return this.rng.weighted<() => string | Buffer | null>([
       [25, () => ''],

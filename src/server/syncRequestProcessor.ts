@@ -31,6 +31,8 @@ export class SyncRequestProcessor {
   private readonly toFlush = new Deque<Request>();
   private flushing = false;
   private scheduled = false;
+  /** Set once applying a request threw: like Apache's dead SyncRequestProcessor thread, nothing more goes through. */
+  private failed = false;
 
   constructor(
     private log: TxnLogSink,
@@ -45,17 +47,18 @@ export class SyncRequestProcessor {
   }
 
   processRequest(request: Request): void {
+    if (this.failed) return;
     const isTxn = request.hdr !== null;
     if (isTxn) {
       this.log.append(request.hdr!, request.txn);
       this.afterAppend();
     }
     if (this.log.synchronous && this.toFlush.length === 0) {
-      this.next.processRequest(request);
+      this.forward(request);
       return;
     }
     if (!isTxn && this.toFlush.length === 0) {
-      this.next.processRequest(request);
+      this.forward(request);
       return;
     }
     this.toFlush.push(request);
@@ -82,11 +85,29 @@ export class SyncRequestProcessor {
         this.onFatal(err);
         return;
       }
-      for (let i = 0; i < batch; i++) this.next.processRequest(this.toFlush.shift()!);
+      if (this.failed) return;
+      for (let i = 0; i < batch && !this.failed; i++) this.forward(this.toFlush.shift()!);
       // Reads queued behind this group can go once nothing is left in front of them.
-      while (this.toFlush.length > 0 && this.toFlush.first().hdr === null) this.next.processRequest(this.toFlush.shift()!);
+      while (!this.failed && this.toFlush.length > 0 && this.toFlush.first().hdr === null) this.forward(this.toFlush.shift()!);
+      if (this.failed) return;
       if (this.toFlush.length > 0) this.schedule();
     });
+  }
+
+  /**
+   * Hands a durable request to the next stage. An exception there (applying the txn: Apache 3.8 lets a
+   * RuntimeException out of DataTree.processTxn, e.g. unparseable quota stats) is fatal, as
+   * ZooKeeperCriticalThread.handleException makes it: the server stops and the requests behind it are
+   * never answered.
+   */
+  private forward(request: Request): void {
+    try {
+      this.next.processRequest(request);
+    } catch (e) {
+      this.failed = true;
+      while (this.toFlush.length > 0) this.toFlush.shift();
+      this.onFatal(e instanceof Error ? e : new Error(String(e)));
+    }
   }
 
   /** Resolves once every request handed in so far has gone through. */

@@ -9,6 +9,8 @@ import { Watcher, WatcherMode, WatchManager } from './watchManager';
 import type { DataTreeObserver } from './dataTreeObserver';
 import { JavaStringSet, javaStringSetOrder } from '../util/javaHash';
 import { LIMIT_NODE, QUOTA_ROOT, STAT_NODE, StatsTrack, statPath } from './quotas';
+import { JuteWriter } from '../jute/writer';
+import { javaUtf8Decode } from '../jute/javaUtf8';
 
 /** The ephemeralOwner of a plain znode, shared so that a million of them hold no BigInt of their own. */
 export const NO_OWNER = 0n;
@@ -251,7 +253,9 @@ export class DataTree {
   private updateQuotaStat(prefix: string, bytesDiff: number, countDiff: number): void {
     const n = this.nodes.get(statPath(prefix));
     if (n === undefined) return;
-    const st = new StatsTrack(n.data);
+    // Unparseable stats (hand-written by a client) throw here, while the txn is applied: Apache's server
+    // stops on that (SyncRequestProcessor's critical-thread handler), and so does zkts.
+    const st = StatsTrack.parseStrict(n.data);
     st.set('count', st.count + countDiff);
     st.set('bytes', st.bytes + bytesDiff);
     n.data = Buffer.from(st.toString());
@@ -532,6 +536,8 @@ export class DataTree {
         // Ops before the failing one report OK, ops after it RUNTIMEINCONSISTENCY; nothing is applied.
         body = { err: postFailed ? Code.RUNTIMEINCONSISTENCY : Code.OK };
         type = OpCode.error;
+      } else {
+        body = subTxnAsApplied(body);
       }
       const sub = this.processTxn({ clientId: hdr.clientId, cxid: hdr.cxid, zxid: hdr.zxid, time: hdr.time, type }, body, true);
       results.push(sub);
@@ -697,4 +703,53 @@ export class DataTree {
   getEphemerals(sessionId: bigint): JavaStringSet {
     return this.ephemerals.get(sessionId)?.clone() ?? new JavaStringSet();
   }
+}
+
+const SURROGATE = /[\ud800-\udfff]/;
+
+/** A string after BinaryOutputArchive's encoding (a surrogate alone in 3 bytes) and Java's UTF-8 decoding. */
+function javaRoundTrip(str: string): string;
+function javaRoundTrip(str: string | null): string | null;
+function javaRoundTrip(str: string | null): string | null {
+  if (str === null || !SURROGATE.test(str)) return str;
+  const w = new JuteWriter(16 + str.length * 3);
+  w.writeString(str);
+  const b = w.toBuffer();
+  return javaUtf8Decode(b, 4, b.length);
+}
+
+/**
+ * Apache's MultiTxn carries each sub-txn serialized (Txn{type, byte[] data}), and DataTree.processTxn
+ * deserializes it again before applying it. A supplementary character in a path or an ACL id does not
+ * survive that trip: BinaryOutputArchive writes each surrogate in 3 bytes, which Java's UTF-8 decoder turns
+ * into one U+FFFD each. So a digest ACL id with one, given in a multi, matches no auth id any more; a lone
+ * create keeps it (no such trip). Paths go through the same trip, though a surrogate in a path is refused
+ * earlier (validatePath). zkts keeps sub-txns decoded, so it makes the trip here; on replay the strings
+ * come from the log already that way (a no-op).
+ */
+function subTxnAsApplied(body: TxnBody): TxnBody {
+  if (body === null || typeof body !== 'object') return body;
+  const b = body as { path?: unknown; acl?: unknown };
+  let changed = false;
+  let path = b.path;
+  if (typeof path === 'string') {
+    const p = javaRoundTrip(path);
+    if (p !== path) {
+      path = p;
+      changed = true;
+    }
+  }
+  let acl = b.acl;
+  if (Array.isArray(acl)) {
+    const list = acl as ACL[];
+    if (list.some((a) => (a.id.scheme !== null && SURROGATE.test(a.id.scheme)) || (a.id.id !== null && SURROGATE.test(a.id.id)))) {
+      acl = list.map((a) => ({ perms: a.perms, id: { scheme: javaRoundTrip(a.id.scheme), id: javaRoundTrip(a.id.id) } }));
+      changed = true;
+    }
+  }
+  if (!changed) return body;
+  const out: Record<string, unknown> = { ...body };
+  if (path !== b.path) out.path = path;
+  if (acl !== b.acl) out.acl = acl;
+  return out as TxnBody;
 }

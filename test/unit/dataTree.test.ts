@@ -710,3 +710,37 @@ describe('watches', () => {
     ]);
   });
 });
+
+describe('what Apache does to a multi and to quota stats while applying', () => {
+  const EMOJI_ACL: ACL[] = [{ perms: Perms.ALL, id: { scheme: 'digest', id: '\u{1F600}:WeYoHBmMIQaCHfJ3nqOAjwLO/uQ=' } }];
+
+  test('a multi sub-txn goes through BinaryOutputArchive and back: each surrogate becomes one U+FFFD', () => {
+    const t = new DataTree();
+    create(t, '/lone', 1, { acl: EMOJI_ACL });
+    multi(t, 2, [{ type: OpCode.create, txn: createTxn('/m', { acl: EMOJI_ACL }) }]);
+    expect(t.aclOf(t.getNode('/lone')!)[0].id.id).toBe('\u{1F600}:WeYoHBmMIQaCHfJ3nqOAjwLO/uQ=');
+    expect(t.aclOf(t.getNode('/m')!)[0].id.id).toBe('\ufffd\ufffd:WeYoHBmMIQaCHfJ3nqOAjwLO/uQ=');
+    // A string without surrogates is left alone (the same object).
+    expect(t.aclOf(t.getNode('/m')!)[0].id.scheme).toBe('digest');
+  });
+
+  test('unparseable zookeeper_stats data throws out of processTxn at the next write in the quota', () => {
+    const t = new DataTree();
+    create(t, '/q', 1);
+    create(t, '/zookeeper/quota/q', 2);
+    create(t, '/zookeeper/quota/q/zookeeper_limits', 3, { data: Buffer.from('count=10,bytes=-1') });
+    create(t, '/zookeeper/quota/q/zookeeper_stats', 4, { data: null });
+    expect(t.getNode('/zookeeper/quota/q/zookeeper_stats')!.data!.toString()).toBe('count=1,bytes=1');
+    setData(t, '/zookeeper/quota/q/zookeeper_stats', Buffer.from('count=+1;;bytes==5,'), -1, 5);
+    create(t, '/q/a', 6, { data: Buffer.from('abc') });
+    expect(t.getNode('/zookeeper/quota/q/zookeeper_stats')!.data!.toString()).toBe('count=2,bytes=2');
+    for (const [i, bad] of ['count=1,bytes', 'count=1,bytes=', 'count=x', ',count=1', 'count=9223372036854775808', 'count=0x1', 'count= 1', '\u{1F600}'].entries()) {
+      setData(t, '/zookeeper/quota/q/zookeeper_stats', Buffer.from(bad), -1, 10 + i * 2);
+      expect(() => setData(t, '/q', Buffer.from('y'), -1, 11 + i * 2)).toThrow(/Exception/);
+    }
+    setData(t, '/zookeeper/quota/q/zookeeper_stats', null, -1, 40);
+    expect(() => del(t, '/q/a', 41)).toThrow(/NullPointerException/);
+    // Outside the quota nothing is parsed.
+    expect(create(t, '/elsewhere', 42).err).toBe(0);
+  });
+});
