@@ -85,6 +85,9 @@ const errExpectations: Record<string, number[]> = {
   ],
   'create2 of a zookeeper_stats node answers the Stat of the data sent, not of the recomputed stats': [0, 0, 0, 0, 0, 0, 0, 0, 0],
   'supplementary characters: Apache writes each surrogate as its own 3-byte sequence': [0, 0, 0, 0, 0, 0, -102, 0, 0, 0, 0],
+  'enforceQuota: quota nodes StatsTrack cannot parse make the write a MarshallingError': [
+    0, 0, 0, 0, MARSHALLING, MARSHALLING, MARSHALLING, 0, 0, MARSHALLING, 0, 0, 0, 0, 0, 0, 0, 0,
+  ],
   // /mx/b and /mx/c (made by a multi) refuse G; /mx/d and /mx/e do not.
   'a multi re-reads its sub-txns: a supplementary character in an ACL id becomes U+FFFD': [
     0, 0, 0, 0, 0, 0,
@@ -243,6 +246,31 @@ const scenarios: [string, (w: World) => Promise<void>][] = [
       await A.run(ops.getData('/zookeeper/quota/qq/zookeeper_stats'));
       await A.run(ops.multi([ops.create('/qq/m1', ''), ops.create('/qq/m2', '')]));
       for (const p of ['/qq/y', '/qq/z', '/qq/m1', '/qq/m2', '/qq/w', '/qq', '/zookeeper/quota/qq/zookeeper_stats', '/zookeeper/quota/qq/zookeeper_limits', '/zookeeper/quota/qq']) {
+        await A.run(ops.delete(p));
+      }
+    },
+  ],
+  [
+    'enforceQuota: quota nodes StatsTrack cannot parse make the write a MarshallingError',
+    async (w) => {
+      const A = await w.session('A');
+      await A.run(ops.create('/qb', ''));
+      await A.run(ops.create('/zookeeper/quota/qb', ''));
+      await A.run(ops.create('/zookeeper/quota/qb/zookeeper_limits', 'count=5,bytes'));
+      await A.run(ops.create('/zookeeper/quota/qb/zookeeper_stats', ''));
+      // The limits are parsed first, for every write in the quota.
+      await A.run(ops.create('/qb/a', 'x'));
+      await A.run(ops.setData('/qb', 'y'));
+      await A.run(ops.multi([ops.create('/qb/m', ''), ops.create('/qb/n', '')]));
+      await A.run(ops.setData('/zookeeper/quota/qb/zookeeper_limits', 'countHardLimit=9'));
+      // The stats only when a limit needs checking (a setData in /qb now would pass and then stop the
+      // server: see 'unparseable quota stats').
+      await A.run(ops.setData('/zookeeper/quota/qb/zookeeper_stats', 'count=1;bytes=0x0'));
+      await A.run(ops.create('/qb/b', ''));
+      await A.run(ops.setData('/zookeeper/quota/qb/zookeeper_stats', 'count=1,bytes=0'));
+      await A.run(ops.create('/qb/b', ''));
+      await A.run(ops.getData('/zookeeper/quota/qb/zookeeper_stats'));
+      for (const p of ['/qb/b', '/qb', '/zookeeper/quota/qb/zookeeper_stats', '/zookeeper/quota/qb/zookeeper_limits', '/zookeeper/quota/qb']) {
         await A.run(ops.delete(p));
       }
     },

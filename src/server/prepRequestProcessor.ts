@@ -6,6 +6,7 @@ import { Code, KeeperException } from '../protocol/errors';
 import { OpCode } from '../protocol/opCodes';
 import { Ephemeral, isValidTtl } from '../tree/ephemeralType';
 import { invalidPathReason } from '../tree/pathUtils';
+import { QuotaStatsError } from '../tree/quotas';
 import { SubTxn, TxnBody } from '../tree/txn';
 import { Request } from './request';
 import { readMultiOps } from './requestRecords';
@@ -176,8 +177,9 @@ export class PrepRequestProcessor {
           request.txn = { err: e.code };
         }
         request.exception = e;
-      } else if (e instanceof JuteError || e instanceof RangeError) {
-        // A request that cannot be decoded: Apache answers MarshallingError (and logs the txn as an error).
+      } else if (e instanceof JuteError || e instanceof RangeError || e instanceof QuotaStatsError) {
+        // A request that cannot be decoded (or quota nodes StatsTrack cannot parse, with enforceQuota):
+        // Apache answers MarshallingError (and logs the txn as an error).
         zks.log.warn(`Failed to process request type ${request.type} of session 0x${request.sessionId.toString(16)}: ${(e as Error).message}`);
         if (request.hdr !== null) {
           request.hdr.type = OpCode.error;

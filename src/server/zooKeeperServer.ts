@@ -359,13 +359,14 @@ export class ZooKeeperServer {
     const countDiff = type === OpCode.create ? 1 : 0;
     const limitNode = this.dataTree.getNode(limitPath(prefix));
     if (limitNode === undefined) return;
-    const limits = new StatsTrack(limitNode.data);
+    // Parsed as Java does (PrepRequestProcessor turns a parse failure into a MarshallingError txn).
+    const limits = StatsTrack.parseStrict(limitNode.data);
     const checkCount = countDiff !== 0 && (limits.count > -1 || limits.get('countHardLimit') > -1);
     const checkBytes = bytesDiff !== 0 && (limits.bytes > -1 || limits.get('byteHardLimit') > -1);
     if (!checkCount && !checkBytes) return;
     const statNode = this.dataTree.getNode(statPath(prefix));
     if (statNode === undefined) return;
-    const current = new StatsTrack(statNode.data);
+    const current = StatsTrack.parseStrict(statNode.data);
     if (checkCount) {
       const hard = limits.get('countHardLimit');
       const limit = hard > -1 ? hard : limits.count;
