@@ -353,6 +353,15 @@ public final class CuratorRecipes {
     return n == 1 ? who : -1 - n;
   }
 
+  /** The size of a recipe's participant list, -1 while it cannot be read. */
+  static int count(java.util.concurrent.Callable<java.util.Collection<?>> participants) {
+    try {
+      return participants.call().size();
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
   static void leaderLatch() throws Exception {
     String path = "/it/latch";
     int n = 3;
@@ -372,6 +381,9 @@ public final class CuratorRecipes {
       return single(l, alive);
     };
     check(await(15000, () -> leader.getAsInt() >= 0), "one leader elected");
+    // A leader is elected as soon as the first latch node exists: wait for all of them, or the count
+    // below depends on how fast the server answered the other creates.
+    check(await(15000, () -> count(() -> latch[0].getParticipants()) == n), "every latch has its node");
     int l1 = leader.getAsInt();
     Set<String> seen = new TreeSet<>();
     for (int i = 0; i < n; i++) seen.add(latch[i].getLeader().getId());
@@ -452,6 +464,7 @@ public final class CuratorRecipes {
       }
     };
     check(await(15000, () -> leader.getAsInt() >= 0), "one leader");
+    check(await(15000, () -> count(() -> sel[0].getParticipants()) == n), "every selector has its node");
     int l1 = leader.getAsInt();
     sleep(300);
     Set<String> seen = new TreeSet<>();
