@@ -4,7 +4,7 @@
  */
 import * as crypto from 'crypto';
 import { RunningServer, startOracle, startZkts } from './lib/servers';
-import { World, ops, runScenario } from './lib/wire';
+import { Op, Session, World, ops, runScenario } from './lib/wire';
 import { JuteWriter } from '../src/jute/writer';
 import * as R from '../src/jute/records';
 import { FieldType } from '../src/jute/schema';
@@ -446,22 +446,46 @@ describe('extended types: Apache ZooKeeper 3.8 and zkts agree', () => {
   }
 });
 
-describe('a server-stopping txn: Apache ZooKeeper 3.8 and zkts agree', () => {
-  // A pair of its own: the scenario stops both servers.
-  let a: RunningServer;
-  let z: RunningServer;
-  beforeAll(async () => {
+describe('a txn that stops the server: Apache ZooKeeper 3.8 and zkts agree', () => {
+  // A fresh pair per scenario (plain configuration): each one stops both servers. Apache lets a
+  // RuntimeException out of DataTree.processTxn; the critical-thread handler stops the server: the txn is
+  // logged, never answered, and the connections close.
+  let a: RunningServer | undefined;
+  let z: RunningServer | undefined;
+  beforeEach(async () => {
     [a, z] = await Promise.all([startOracle(), startZkts()]);
   }, 120000);
-  afterAll(async () => {
+  afterEach(async () => {
     await Promise.all([a?.stop(), z?.stop()]);
   });
 
-  // DataTree.updateQuotaStat parses the zookeeper_stats node with StatsTrack while the txn is applied; data
-  // a client wrote there that is no "key=long" list throws out of FinalRequestProcessor, and the critical-
-  // thread handler stops the server: the write is logged, never answered, and the connections close.
+  /** Runs the scenario on both servers, without the settle and closes at the end (the server is gone). */
+  async function both(scenario: (w: World) => Promise<void>) {
+    const run = async (port: number) => {
+      const w = new World(port);
+      await scenario(w).catch((e) => w.steps.push({ who: '*', op: 'thrown', result: String(e) } as never));
+      return w.transcript();
+    };
+    const [expected, actual] = await Promise.all([run(a!.port), run(z!.port)]);
+    expect(actual).toEqual(expected);
+    return (expected as { steps: { op: string; result?: unknown }[] }).steps;
+  }
+
+  async function closedWithoutReply(w: World, S: Session, op: Op): Promise<void> {
+    let outcome = 'answered';
+    try {
+      await S.run(op);
+    } catch (e) {
+      outcome = 'connection closed without a reply';
+    }
+    w.steps.push({ who: S.name, op: 'outcome', result: outcome } as never);
+  }
+
+  const outcome = (steps: { op: string; result?: unknown }[]) => steps.find((s) => s.op === 'outcome')?.result;
+
+  // DataTree.updateQuotaStat parses the zookeeper_stats node with StatsTrack while the txn is applied.
   test('unparseable quota stats: the next write in the quota stops the server', async () => {
-    const scenario = async (w: World) => {
+    const steps = await both(async (w) => {
       const A = await w.session('A');
       await A.run(ops.create('/qs', ''));
       await A.run(ops.create('/zookeeper/quota/qs', ''));
@@ -476,23 +500,21 @@ describe('a server-stopping txn: Apache ZooKeeper 3.8 and zkts agree', () => {
       await A.run(ops.setData('/zookeeper/quota/qs/zookeeper_stats', 'count=1,bytes'));
       await A.run(ops.create('/other', ''));
       await A.run(ops.getData('/zookeeper/quota/qs/zookeeper_stats'));
-      let outcome = 'answered';
-      try {
-        await A.run(ops.create('/qs/b', 'x'));
-      } catch (e) {
-        outcome = 'connection closed without a reply';
-      }
-      w.steps.push({ who: 'A', op: 'outcome', result: outcome } as never);
-    };
-    // No settle or close at the end: the server is gone.
-    const run = async (port: number) => {
-      const w = new World(port);
-      await scenario(w).catch((e) => w.steps.push({ who: 'A', op: 'thrown', result: String(e) } as never));
-      return w.transcript();
-    };
-    const [expected, actual] = await Promise.all([run(a.port), run(z.port)]);
-    expect(actual).toEqual(expected);
-    const steps = (expected as { steps: { op: string; result?: unknown }[] }).steps;
-    expect(steps.find((s) => s.op === 'outcome')?.result).toBe('connection closed without a reply');
+      await closedWithoutReply(w, A, ops.create('/qs/b', 'x'));
+    });
+    expect(outcome(steps)).toBe('connection closed without a reply');
+  }, 60000);
+
+  // validateTTL refuses ttl >= 0 for a mode that is not TTL but lets a negative one through; applying the
+  // CreateTTLTxn calls EphemeralType.TTL.toEphemeralOwner(ttl), which throws (extended types on or off).
+  test('createTTL with a mode that is not TTL and a negative ttl stops the server', async () => {
+    const steps = await both(async (w) => {
+      const A = await w.session('A');
+      await A.run(ops.createTTL('/t0', 'x', 0, 0));
+      await A.run(ops.createTTL('/t0', 'x', 5, -5));
+      await A.run(ops.createTTL('/nope/t0', 'x', 0, -5));
+      await closedWithoutReply(w, A, ops.createTTL('/t0', 'x', 0, -5));
+    });
+    expect(outcome(steps)).toBe('connection closed without a reply');
   }, 60000);
 });

@@ -643,6 +643,10 @@ export class Generator {
           ttl = 3600000;
           short = false;
         }
+        // A mode that is not TTL with a negative ttl passes Apache's prep and then stops the server while
+        // the CreateTTLTxn is applied (EphemeralType.TTL.toEphemeralOwner throws; zkts does the same, see
+        // the differential scenario 'createTTL with a mode that is not TTL'). A stopped pair would end the seed.
+        if (tf !== 5 && tf !== 6 && ttl < 0) ttl = 0;
         return { op: mk('createTTL', path, typeof data === 'string' ? data : '', tf, ttl, acl ?? OPEN_ACL), short };
       }
     }

@@ -25,8 +25,21 @@ export function ephemeralTypeOf(owner: bigint, extendedTypesEnabled: boolean): E
   return Ephemeral.NORMAL;
 }
 
+/**
+ * EphemeralType.TTL.toEphemeralOwner: a TTL out of (0, TTL_MAX] is an IllegalArgumentException. Prep lets
+ * one through when a createTTL has a mode that is not TTL and a negative ttl (validateTTL only refuses
+ * ttl >= 0 there); Apache then throws while applying the CreateTTLTxn, which stops the server.
+ */
 export function ttlEphemeralOwner(ttl: number): bigint {
+  if (!isValidTtl(ttl)) throw new IllegalTtlError(`IllegalArgumentException: ttl must be positive and cannot be larger than: ${TTL_MAX} (${ttl})`);
   return BigInt.asIntN(64, EXTENDED_MASK | BigInt(ttl));
+}
+
+export class IllegalTtlError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IllegalTtlError';
+  }
 }
 
 export function ttlOf(owner: bigint): number {

@@ -744,3 +744,12 @@ describe('what Apache does to a multi and to quota stats while applying', () => 
     expect(create(t, '/elsewhere', 42).err).toBe(0);
   });
 });
+
+test('a CreateTTLTxn with a ttl out of (0, TTL_MAX] throws while applied (EphemeralType.TTL.toEphemeralOwner)', () => {
+  const t = new DataTree();
+  for (const [i, ttl] of [-5, 0, 0x10000000000].entries()) {
+    expect(() => t.processTxn(hdr(OpCode.createTTL, i + 1), { path: `/t${i}`, data: null, acl: OPEN, parentCVersion: -1, ttl })).toThrow(/IllegalArgumentException/);
+    expect(t.getNode(`/t${i}`)).toBeUndefined();
+  }
+  expect(t.processTxn(hdr(OpCode.createTTL, 9), { path: '/ok', data: null, acl: OPEN, parentCVersion: -1, ttl: 0xffffffffff }).err).toBe(0);
+});
