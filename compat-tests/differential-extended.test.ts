@@ -505,6 +505,31 @@ describe('a txn that stops the server: Apache ZooKeeper 3.8 and zkts agree', () 
     expect(outcome(steps)).toBe('connection closed without a reply');
   }, 60000);
 
+  // A zookeeper_limits node right under /zookeeper/quota: PathTrie.addPath("") throws when it is created;
+  // one right under /zookeeper: Quotas.trimQuotaPath("/zookeeper") throws when it is deleted.
+  for (const [name, setup, last] of [
+    ['a zookeeper_limits node under /zookeeper/quota itself stops the server when created', [] as Op[], ops.create('/zookeeper/quota/zookeeper_limits', '')],
+    ['a zookeeper_limits node under /zookeeper stops the server when deleted', [ops.create('/zookeeper/zookeeper_limits', '')], ops.delete('/zookeeper/zookeeper_limits')],
+  ] as [string, Op[], Op][]) {
+    test(name, async () => {
+      const steps = await both(async (w) => {
+        const A = await w.session('A');
+        // Next to them, what works: stats for the quota root, a quota node whose name only starts with "quota".
+        await A.run(ops.create('/zookeeper/quota/zookeeper_stats', ''));
+        await A.run(ops.getData('/zookeeper/quota/zookeeper_stats'));
+        await A.run(ops.create('/zookeeper/quotaX', ''));
+        await A.run(ops.create('/zookeeper/quotaX/zookeeper_limits', 'count=1,bytes=1'));
+        await A.run(ops.create('/zookeeper/quotaX/zookeeper_stats', ''));
+        await A.run(ops.create('/X', ''));
+        await A.run(ops.create('/X/y', 'abc'));
+        await A.run(ops.getData('/zookeeper/quotaX/zookeeper_stats'));
+        for (const op of setup) await A.run(op);
+        await closedWithoutReply(w, A, last);
+      });
+      expect(outcome(steps)).toBe('connection closed without a reply');
+    }, 60000);
+  }
+
   // validateTTL refuses ttl >= 0 for a mode that is not TTL but lets a negative one through; applying the
   // CreateTTLTxn calls EphemeralType.TTL.toEphemeralOwner(ttl), which throws (extended types on or off).
   test('createTTL with a mode that is not TTL and a negative ttl stops the server', async () => {

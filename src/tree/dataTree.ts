@@ -574,7 +574,7 @@ export class DataTree {
     this.approximateDataSize += path.length + (own === null ? 0 : own.length);
     this.track(path, ephemeralOwner);
     if (parentName.startsWith(QUOTA_ROOT)) {
-      if (name === LIMIT_NODE) this.quotaPaths.add(parentName.substring(QUOTA_ROOT.length));
+      if (name === LIMIT_NODE) this.quotaPaths.add(trimQuotaPath(parentName));
       if (name === STAT_NODE) this.updateQuotaForPath(parentName.substring(QUOTA_ROOT.length));
     }
     if (this.quotaPaths.size > 0) {
@@ -613,7 +613,7 @@ export class DataTree {
     const acl = this.aclOf(node);
     this.aclCache.removeUsage(node.acl);
     this.approximateDataSize -= path.length + (node.data === null ? 0 : node.data.length);
-    if (parentName.startsWith('/zookeeper') && name === LIMIT_NODE) this.quotaPaths.delete(parentName.substring(QUOTA_ROOT.length));
+    if (parentName.startsWith('/zookeeper') && name === LIMIT_NODE) this.quotaPaths.delete(trimQuotaPath(parentName));
     if (this.quotaPaths.size > 0) {
       const prefix = this.maxPrefixWithQuota(path);
       if (prefix !== null) this.updateQuotaStat(prefix, node.data === null ? 0 : -node.data.length, -1);
@@ -752,4 +752,23 @@ function subTxnAsApplied(body: TxnBody): TxnBody {
   if (path !== b.path) out.path = path;
   if (acl !== b.acl) out.acl = acl;
   return out as TxnBody;
+}
+
+/**
+ * Quotas.trimQuotaPath, as PathTrie.addPath/deletePath get it: Apache throws while applying the txn (and
+ * so stops the server) when a zookeeper_limits node sits right under /zookeeper/quota (PathTrie refuses
+ * "") or right under a shorter /zookeeper path when deleted (String.substring out of range).
+ */
+function trimQuotaPath(parentName: string): string {
+  if (parentName.length < QUOTA_ROOT.length) throw new QuotaPathError(`StringIndexOutOfBoundsException: begin ${QUOTA_ROOT.length}, length ${parentName.length}`);
+  const p = parentName.substring(QUOTA_ROOT.length);
+  if (p.length === 0) throw new QuotaPathError('IllegalArgumentException: Invalid path: ');
+  return p;
+}
+
+class QuotaPathError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QuotaPathError';
+  }
 }

@@ -753,3 +753,15 @@ test('a CreateTTLTxn with a ttl out of (0, TTL_MAX] throws while applied (Epheme
   }
   expect(t.processTxn(hdr(OpCode.createTTL, 9), { path: '/ok', data: null, acl: OPEN, parentCVersion: -1, ttl: 0xffffffffff }).err).toBe(0);
 });
+
+test('zookeeper_limits right under /zookeeper/quota (created) or /zookeeper (deleted) throws while applied', () => {
+  const t = new DataTree();
+  expect(() => create(t, '/zookeeper/quota/zookeeper_limits', 1)).toThrow(/IllegalArgumentException/);
+  const u = new DataTree();
+  create(u, '/zookeeper/zookeeper_limits', 1);
+  expect(() => del(u, '/zookeeper/zookeeper_limits', 2)).toThrow(/StringIndexOutOfBoundsException/);
+  // A name that only starts with "quota" is fine both ways.
+  create(u, '/zookeeper/quotaX', 3);
+  create(u, '/zookeeper/quotaX/zookeeper_limits', 4);
+  expect(del(u, '/zookeeper/quotaX/zookeeper_limits', 5).err).toBe(0);
+});
