@@ -446,10 +446,12 @@ describe('extended types: Apache ZooKeeper 3.8 and zkts agree', () => {
   }
 });
 
-describe('a txn that stops the server: Apache ZooKeeper 3.8 and zkts agree', () => {
-  // A fresh pair per scenario (plain configuration): each one stops both servers. Apache lets a
-  // RuntimeException out of DataTree.processTxn; the critical-thread handler stops the server: the txn is
-  // logged, never answered, and the connections close.
+describe('a request that stops Apache ZooKeeper 3.8: zkts answers it and keeps serving (a deliberate difference)', () => {
+  // A fresh pair per scenario (plain configuration): each one stops Apache. Apache lets a RuntimeException
+  // out of DataTree.processTxn and the critical-thread handler stops the server: the txn is logged, never
+  // answered, the connections close (and the next start fails replaying it). zkts refuses such a request
+  // or applies it harmlessly: a client must not be able to stop the server. Everything before that
+  // request must still be identical.
   let a: RunningServer | undefined;
   let z: RunningServer | undefined;
   beforeEach(async () => {
@@ -459,19 +461,25 @@ describe('a txn that stops the server: Apache ZooKeeper 3.8 and zkts agree', () 
     await Promise.all([a?.stop(), z?.stop()]);
   });
 
-  /** Runs the scenario on both servers, without the settle and closes at the end (the server is gone). */
+  /**
+   * Runs the scenario on both servers without the settle and closes at the end (Apache is gone); the steps
+   * up to the stopping request must be equal. Returns both servers' steps.
+   */
   async function both(scenario: (w: World) => Promise<void>) {
     const run = async (port: number) => {
       const w = new World(port);
       await scenario(w).catch((e) => w.steps.push({ who: '*', op: 'thrown', result: String(e) } as never));
-      return w.transcript();
+      return (w.transcript() as { steps: { op: string; result?: unknown; err?: unknown }[] }).steps;
     };
-    const [expected, actual] = await Promise.all([run(a!.port), run(z!.port)]);
-    expect(actual).toEqual(expected);
-    return (expected as { steps: { op: string; result?: unknown }[] }).steps;
+    const [apacheSteps, zktsSteps] = await Promise.all([run(a!.port), run(z!.port)]);
+    const before = (steps: { op: string }[]) => steps.slice(0, steps.findIndex((x) => x.op === 'stopping request'));
+    expect(before(zktsSteps)).toEqual(before(apacheSteps));
+    return { apacheSteps, zktsSteps };
   }
 
-  async function closedWithoutReply(w: World, S: Session, op: Op): Promise<void> {
+  /** The request that stops Apache; on zkts, a read after it proves the server still serves. */
+  async function stoppingRequest(w: World, S: Session, op: Op): Promise<void> {
+    w.steps.push({ who: S.name, op: 'stopping request' } as never);
     let outcome = 'answered';
     try {
       await S.run(op);
@@ -479,13 +487,23 @@ describe('a txn that stops the server: Apache ZooKeeper 3.8 and zkts agree', () 
       outcome = 'connection closed without a reply';
     }
     w.steps.push({ who: S.name, op: 'outcome', result: outcome } as never);
+    if (outcome === 'answered') {
+      await S.run(ops.exists('/zookeeper', false));
+      w.steps.push({ who: S.name, op: 'still serving', result: true } as never);
+    }
   }
+
+  const expectApacheStopsZktsServes = (r: { apacheSteps: { op: string; result?: unknown }[]; zktsSteps: { op: string; result?: unknown }[] }) => {
+    expect(outcome(r.apacheSteps)).toBe('connection closed without a reply');
+    expect(outcome(r.zktsSteps)).toBe('answered');
+    expect(r.zktsSteps.some((x) => x.op === 'still serving')).toBe(true);
+  };
 
   const outcome = (steps: { op: string; result?: unknown }[]) => steps.find((s) => s.op === 'outcome')?.result;
 
   // DataTree.updateQuotaStat parses the zookeeper_stats node with StatsTrack while the txn is applied.
-  test('unparseable quota stats: the next write in the quota stops the server', async () => {
-    const steps = await both(async (w) => {
+  test('unparseable quota stats: the next write in the quota stops Apache; zkts applies it', async () => {
+    const r = await both(async (w) => {
       const A = await w.session('A');
       await A.run(ops.create('/qs', ''));
       await A.run(ops.create('/zookeeper/quota/qs', ''));
@@ -500,19 +518,19 @@ describe('a txn that stops the server: Apache ZooKeeper 3.8 and zkts agree', () 
       await A.run(ops.setData('/zookeeper/quota/qs/zookeeper_stats', 'count=1,bytes'));
       await A.run(ops.create('/other', ''));
       await A.run(ops.getData('/zookeeper/quota/qs/zookeeper_stats'));
-      await closedWithoutReply(w, A, ops.create('/qs/b', 'x'));
+      await stoppingRequest(w, A, ops.create('/qs/b', 'x'));
     });
-    expect(outcome(steps)).toBe('connection closed without a reply');
+    expectApacheStopsZktsServes(r);
   }, 60000);
 
   // A zookeeper_limits node right under /zookeeper/quota: PathTrie.addPath("") throws when it is created;
   // one right under /zookeeper: Quotas.trimQuotaPath("/zookeeper") throws when it is deleted.
   for (const [name, setup, last] of [
-    ['a zookeeper_limits node under /zookeeper/quota itself stops the server when created', [] as Op[], ops.create('/zookeeper/quota/zookeeper_limits', '')],
-    ['a zookeeper_limits node under /zookeeper stops the server when deleted', [ops.create('/zookeeper/zookeeper_limits', '')], ops.delete('/zookeeper/zookeeper_limits')],
+    ['a zookeeper_limits node under /zookeeper/quota itself stops Apache when created; zkts creates it', [] as Op[], ops.create('/zookeeper/quota/zookeeper_limits', '')],
+    ['a zookeeper_limits node under /zookeeper stops Apache when deleted; zkts deletes it', [ops.create('/zookeeper/zookeeper_limits', '')], ops.delete('/zookeeper/zookeeper_limits')],
   ] as [string, Op[], Op][]) {
     test(name, async () => {
-      const steps = await both(async (w) => {
+      const r = await both(async (w) => {
         const A = await w.session('A');
         // Next to them, what works: stats for the quota root, a quota node whose name only starts with "quota".
         await A.run(ops.create('/zookeeper/quota/zookeeper_stats', ''));
@@ -524,22 +542,24 @@ describe('a txn that stops the server: Apache ZooKeeper 3.8 and zkts agree', () 
         await A.run(ops.create('/X/y', 'abc'));
         await A.run(ops.getData('/zookeeper/quotaX/zookeeper_stats'));
         for (const op of setup) await A.run(op);
-        await closedWithoutReply(w, A, last);
+        await stoppingRequest(w, A, last);
       });
-      expect(outcome(steps)).toBe('connection closed without a reply');
+      expectApacheStopsZktsServes(r);
     }, 60000);
   }
 
   // validateTTL refuses ttl >= 0 for a mode that is not TTL but lets a negative one through; applying the
   // CreateTTLTxn calls EphemeralType.TTL.toEphemeralOwner(ttl), which throws (extended types on or off).
-  test('createTTL with a mode that is not TTL and a negative ttl stops the server', async () => {
-    const steps = await both(async (w) => {
+  test('createTTL with a mode that is not TTL and a negative ttl stops Apache; zkts refuses it (BadArguments)', async () => {
+    const r = await both(async (w) => {
       const A = await w.session('A');
       await A.run(ops.createTTL('/t0', 'x', 0, 0));
       await A.run(ops.createTTL('/t0', 'x', 5, -5));
       await A.run(ops.createTTL('/nope/t0', 'x', 0, -5));
-      await closedWithoutReply(w, A, ops.createTTL('/t0', 'x', 0, -5));
+      await stoppingRequest(w, A, ops.createTTL('/t0', 'x', 0, -5));
     });
-    expect(outcome(steps)).toBe('connection closed without a reply');
+    expectApacheStopsZktsServes(r);
+    const refused = r.zktsSteps[r.zktsSteps.findIndex((x) => x.op === 'stopping request') + 1] as { err?: number };
+    expect(refused.err).toBe(-8);
   }, 60000);
 });

@@ -503,8 +503,8 @@ export class Generator {
   private data(path?: string): string | Buffer | null {
     // A zookeeper_stats node always gets data StatsTrack can parse: with anything else (null, "x", no
     // "=" in a pair, a value that is no Java long) the next write inside that quota throws out of Apache's
-    // DataTree.updateQuotaStat and stops the server (zkts does the same; the differential scenario
-    // 'unparseable quota stats' covers it). A stopped pair would end the seed.
+    // DataTree.updateQuotaStat and stops Apache (zkts applies the write and leaves the stats alone; the
+    // differential scenario 'unparseable quota stats' pins both). A stopped Apache would end the seed.
     if (path !== undefined && path.endsWith('/zookeeper_stats')) return this.rng.pick([...QUOTA_DATA, '']);
     if (path !== undefined && path.startsWith('/zookeeper/quota/') && this.rng.chance(0.8)) return this.rng.pick(QUOTA_DATA);
     return this.rng.weighted<() => string | Buffer | null>([
@@ -644,8 +644,9 @@ export class Generator {
           short = false;
         }
         // A mode that is not TTL with a negative ttl passes Apache's prep and then stops the server while
-        // the CreateTTLTxn is applied (EphemeralType.TTL.toEphemeralOwner throws; zkts does the same, see
-        // the differential scenario 'createTTL with a mode that is not TTL'). A stopped pair would end the seed.
+        // the CreateTTLTxn is applied (EphemeralType.TTL.toEphemeralOwner throws; zkts refuses it with
+        // BadArguments, see the differential scenario 'createTTL with a mode that is not TTL'). A stopped Apache
+        // would end the seed.
         if (tf !== 5 && tf !== 6 && ttl < 0) ttl = 0;
         return { op: mk('createTTL', path, typeof data === 'string' ? data : '', tf, ttl, acl ?? OPEN_ACL), short };
       }

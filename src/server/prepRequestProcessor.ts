@@ -353,6 +353,9 @@ export class PrepRequestProcessor {
       txn = { path, data, acl, parentCVersion: newCversion };
       ephemeralOwner = -0x8000000000000000n;
     } else if (type === OpCode.createTTL) {
+      // validateTTL lets a negative ttl through for a mode that is not TTL; Apache then throws applying the
+      // CreateTTLTxn and its server stops. zkts refuses it where Apache would have made the txn.
+      if (request.type === OpCode.createTTL && !isValidTtl(ttl)) throw new KeeperException(Code.BADARGUMENTS, path);
       txn = { path, data, acl, parentCVersion: newCversion, ttl };
       ephemeralOwner = BigInt.asIntN(64, -0x100000000000000n | BigInt(ttl));
     } else {

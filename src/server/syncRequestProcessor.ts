@@ -95,10 +95,11 @@ export class SyncRequestProcessor {
   }
 
   /**
-   * Hands a durable request to the next stage. An exception there (applying the txn: Apache 3.8 lets a
-   * RuntimeException out of DataTree.processTxn, e.g. unparseable quota stats) is fatal, as
-   * ZooKeeperCriticalThread.handleException makes it: the server stops and the requests behind it are
-   * never answered.
+   * Hands a durable request to the next stage. An exception there (applying the txn) leaves the tree in
+   * a state no replica shares, so it is fatal, as ZooKeeperCriticalThread.handleException makes it in
+   * Apache: the server stops and the requests behind it are never answered. Client input never gets this
+   * far in zkts (the requests that stop Apache this way are refused in prep or applied harmlessly); this
+   * is for bugs.
    */
   private forward(request: Request): void {
     try {

@@ -8,7 +8,7 @@ import { MultiTxnBody, TxnBody } from './txn';
 import { Watcher, WatcherMode, WatchManager } from './watchManager';
 import type { DataTreeObserver } from './dataTreeObserver';
 import { JavaStringSet, javaStringSetOrder } from '../util/javaHash';
-import { LIMIT_NODE, QUOTA_ROOT, STAT_NODE, StatsTrack, statPath } from './quotas';
+import { LIMIT_NODE, QUOTA_ROOT, QuotaStatsError, STAT_NODE, StatsTrack, statPath } from './quotas';
 import { JuteWriter } from '../jute/writer';
 import { javaUtf8Decode } from '../jute/javaUtf8';
 
@@ -253,9 +253,16 @@ export class DataTree {
   private updateQuotaStat(prefix: string, bytesDiff: number, countDiff: number): void {
     const n = this.nodes.get(statPath(prefix));
     if (n === undefined) return;
-    // Unparseable stats (hand-written by a client) throw here, while the txn is applied: Apache's server
-    // stops on that (SyncRequestProcessor's critical-thread handler), and so does zkts.
-    const st = StatsTrack.parseStrict(n.data);
+    // Stats a client wrote by hand may not parse. Apache throws here, while the txn is applied, and its
+    // server stops (and fails again replaying the txn at the next start). zkts applies the write and
+    // leaves such stats as they are: a client must not be able to stop the server.
+    let st: StatsTrack;
+    try {
+      st = StatsTrack.parseStrict(n.data);
+    } catch (e) {
+      if (e instanceof QuotaStatsError) return;
+      throw e;
+    }
     st.set('count', st.count + countDiff);
     st.set('bytes', st.bytes + bytesDiff);
     n.data = Buffer.from(st.toString());
@@ -574,7 +581,10 @@ export class DataTree {
     this.approximateDataSize += path.length + (own === null ? 0 : own.length);
     this.track(path, ephemeralOwner);
     if (parentName.startsWith(QUOTA_ROOT)) {
-      if (name === LIMIT_NODE) this.quotaPaths.add(trimQuotaPath(parentName));
+      if (name === LIMIT_NODE) {
+        const quoted = trimQuotaPath(parentName);
+        if (quoted !== null) this.quotaPaths.add(quoted);
+      }
       if (name === STAT_NODE) this.updateQuotaForPath(parentName.substring(QUOTA_ROOT.length));
     }
     if (this.quotaPaths.size > 0) {
@@ -613,7 +623,10 @@ export class DataTree {
     const acl = this.aclOf(node);
     this.aclCache.removeUsage(node.acl);
     this.approximateDataSize -= path.length + (node.data === null ? 0 : node.data.length);
-    if (parentName.startsWith('/zookeeper') && name === LIMIT_NODE) this.quotaPaths.delete(trimQuotaPath(parentName));
+    if (parentName.startsWith('/zookeeper') && name === LIMIT_NODE) {
+      const quoted = trimQuotaPath(parentName);
+      if (quoted !== null) this.quotaPaths.delete(quoted);
+    }
     if (this.quotaPaths.size > 0) {
       const prefix = this.maxPrefixWithQuota(path);
       if (prefix !== null) this.updateQuotaStat(prefix, node.data === null ? 0 : -node.data.length, -1);
@@ -755,20 +768,12 @@ function subTxnAsApplied(body: TxnBody): TxnBody {
 }
 
 /**
- * Quotas.trimQuotaPath, as PathTrie.addPath/deletePath get it: Apache throws while applying the txn (and
- * so stops the server) when a zookeeper_limits node sits right under /zookeeper/quota (PathTrie refuses
- * "") or right under a shorter /zookeeper path when deleted (String.substring out of range).
+ * Quotas.trimQuotaPath: the path a zookeeper_limits node's parent stands for, or null where there is none.
+ * Apache throws while applying the txn there, and its server stops: a zookeeper_limits node right under
+ * /zookeeper/quota (PathTrie refuses "") or, when deleted, right under a /zookeeper path shorter than the
+ * quota root (substring out of range). zkts applies the txn and registers no quota.
  */
-function trimQuotaPath(parentName: string): string {
-  if (parentName.length < QUOTA_ROOT.length) throw new QuotaPathError(`StringIndexOutOfBoundsException: begin ${QUOTA_ROOT.length}, length ${parentName.length}`);
-  const p = parentName.substring(QUOTA_ROOT.length);
-  if (p.length === 0) throw new QuotaPathError('IllegalArgumentException: Invalid path: ');
-  return p;
-}
-
-class QuotaPathError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'QuotaPathError';
-  }
+function trimQuotaPath(parentName: string): string | null {
+  if (parentName.length <= QUOTA_ROOT.length) return null;
+  return parentName.substring(QUOTA_ROOT.length);
 }
