@@ -143,6 +143,9 @@ export class ServerCnxn implements Watcher {
     }
     if (this.closed || this.leftover !== buf) return;
     this.leftover = pos >= buf.length ? null : buf.subarray(pos);
+    // Replies to the reads just served are ready: send them with this turn's batch rather than a
+    // setImmediate later (what a lone client waits for). Replies that wait for an fsync still go then.
+    if (this.out.offset > 0) this.flush();
   }
 
   /** Stops reading until the server's outstanding requests drop below the limit. */
