@@ -649,16 +649,6 @@ export function flipBit(file: string, offset: number, bit = 0): void {
 // ---------------------------------------------------------------------------------------------------
 // misc
 
-/** mulberry32: a small seeded PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as prng } from '../lib/prng';
 
 export const hex = (z: number): string => '0x' + z.toString(16);

@@ -21,7 +21,7 @@ export interface Op {
   xid?: number;
 }
 
-function normStat(s: R.Stat, w: World): Record<string, unknown> {
+export function normStat(s: R.Stat, w: World): Record<string, unknown> {
   return {
     czxid: s.czxid,
     mzxid: s.mzxid,

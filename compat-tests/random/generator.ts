@@ -15,25 +15,14 @@
  * at a time; pipelines are per session).
  */
 import * as crypto from 'node:crypto';
-import { Op, OPEN_ACL, StepRecord, World, ops } from '../lib/wire';
+import { normStat, Op, OPEN_ACL, StepRecord, World, ops } from '../lib/wire';
+import { mulberry32 } from '../lib/prng';
 import * as R from '../../src/jute/records';
 import { JuteReader } from '../../src/jute/reader';
 import { OpCode } from '../../src/protocol/opCodes';
 
 // ---------------------------------------------------------------------------------------------------------
 // PRNG
-
-/** mulberry32: tiny, fast, good enough for test generation, and identical on every platform. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class Rng {
   private readonly f: () => number;
@@ -111,22 +100,6 @@ export function mk(name: keyof typeof ops, ...args: unknown[]): GenOp {
   op.call = `ops.${name}(${args.map(lit).join(', ')})`;
   if (name === 'multi' || name === 'multiRead') op.decode = decodeMultiFull;
   return op;
-}
-
-function normStat(s: R.Stat, w: World): Record<string, unknown> {
-  return {
-    czxid: s.czxid,
-    mzxid: s.mzxid,
-    ctime: s.ctime === 0 ? 0 : 'T',
-    mtime: s.mtime === 0 ? 0 : s.mtime >= s.ctime ? 'T>=ctime' : 'T<ctime',
-    version: s.version,
-    cversion: s.cversion,
-    aversion: s.aversion,
-    ephemeralOwner: w.nameOf(s.ephemeralOwner),
-    dataLength: s.dataLength,
-    numChildren: s.numChildren,
-    pzxid: s.pzxid,
-  };
 }
 
 /**
