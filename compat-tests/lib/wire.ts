@@ -194,46 +194,62 @@ const multiRecord: FieldType<Op[]> = {
   },
 };
 
+/**
+ * A multi/multiRead reply: every result type Apache can put there, trailing bytes reported, never raw bytes
+ * holding wall-clock times.
+ */
 function decodeMulti(body: Buffer, w: World): unknown[] {
   const { JuteReader } = require('../../src/jute/reader') as typeof import('../../src/jute/reader');
   const r = new JuteReader(body, 0, body.length, 0x7fffffff);
   const out: unknown[] = [];
-  for (;;) {
-    const h = R.MultiHeader.read(r);
-    if (h.done) {
-      out.push({ end: h });
-      break;
+  try {
+    for (;;) {
+      const h = R.MultiHeader.read(r);
+      if (h.done) {
+        out.push({ end: h });
+        if (r.remaining > 0) out.push({ trailing: body.subarray(r.offset).toString('hex') });
+        break;
+      }
+      switch (h.type) {
+        case OpCode.create:
+          out.push({ type: h.type, err: h.err, path: r.readString() });
+          break;
+        case OpCode.create2:
+        case OpCode.createContainer:
+        case OpCode.createTTL: {
+          const path = r.readString();
+          out.push({ type: h.type, err: h.err, path, stat: normStat(R.Stat.read(r), w) });
+          break;
+        }
+        case OpCode.setData:
+          out.push({ type: h.type, err: h.err, stat: normStat(R.Stat.read(r), w) });
+          break;
+        case OpCode.getData: {
+          const data = r.readBuffer();
+          out.push({ type: h.type, err: h.err, data: str(data), stat: normStat(R.Stat.read(r), w) });
+          break;
+        }
+        case OpCode.getChildren: {
+          const n = r.readVectorLength();
+          const c: (string | null)[] = [];
+          for (let i = 0; i < n; i++) c.push(r.readString());
+          out.push({ type: h.type, err: h.err, children: c });
+          break;
+        }
+        case OpCode.error:
+          out.push({ type: h.type, err: h.err, body: r.readInt() });
+          break;
+        case OpCode.delete:
+        case OpCode.check:
+          out.push({ type: h.type, err: h.err });
+          break;
+        default:
+          out.push({ type: h.type, err: h.err, unknownRest: r.remaining });
+          return out;
+      }
     }
-    switch (h.type) {
-      case OpCode.create:
-        out.push({ type: h.type, err: h.err, path: r.readString() });
-        break;
-      case OpCode.create2: {
-        const path = r.readString();
-        out.push({ type: h.type, err: h.err, path, stat: normStat(R.Stat.read(r), w) });
-        break;
-      }
-      case OpCode.setData:
-        out.push({ type: h.type, err: h.err, stat: normStat(R.Stat.read(r), w) });
-        break;
-      case OpCode.getData: {
-        const data = r.readBuffer();
-        out.push({ type: h.type, err: h.err, data: str(data), stat: normStat(R.Stat.read(r), w) });
-        break;
-      }
-      case OpCode.getChildren: {
-        const n = r.readVectorLength();
-        const c: string[] = [];
-        for (let i = 0; i < n; i++) c.push(r.readString()!);
-        out.push({ type: h.type, err: h.err, children: c });
-        break;
-      }
-      case OpCode.error:
-        out.push({ type: h.type, err: h.err, body: r.readInt() });
-        break;
-      default:
-        out.push({ type: h.type, err: h.err });
-    }
+  } catch (e) {
+    out.push({ undecodable: String((e as Error).message) });
   }
   return out;
 }

@@ -18,7 +18,6 @@ import * as crypto from 'node:crypto';
 import { normStat, Op, OPEN_ACL, StepRecord, World, ops } from '../lib/wire';
 import { mulberry32 } from '../lib/prng';
 import * as R from '../../src/jute/records';
-import { JuteReader } from '../../src/jute/reader';
 import { OpCode } from '../../src/protocol/opCodes';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -98,67 +97,7 @@ function lit(v: unknown): string {
 export function mk(name: keyof typeof ops, ...args: unknown[]): GenOp {
   const op = (ops[name] as (...a: unknown[]) => Op)(...args) as GenOp;
   op.call = `ops.${name}(${args.map(lit).join(', ')})`;
-  if (name === 'multi' || name === 'multiRead') op.decode = decodeMultiFull;
   return op;
-}
-
-/**
- * A multi/multiRead reply decoder that reads every result type Apache can put there (wire.ts's decoder skips
- * the bodies of some) and reports trailing bytes. It never returns raw bytes holding wall-clock times.
- */
-export function decodeMultiFull(body: Buffer, w: World): unknown[] {
-  const r = new JuteReader(body, 0, body.length, 0x7fffffff);
-  const out: unknown[] = [];
-  try {
-    for (;;) {
-      const h = R.MultiHeader.read(r);
-      if (h.done) {
-        out.push({ end: h });
-        if (r.remaining > 0) out.push({ trailing: body.subarray(r.offset).toString('hex') });
-        break;
-      }
-      switch (h.type) {
-        case OpCode.create:
-          out.push({ type: h.type, err: h.err, path: r.readString() });
-          break;
-        case OpCode.create2:
-        case OpCode.createContainer:
-        case OpCode.createTTL: {
-          const path = r.readString();
-          out.push({ type: h.type, err: h.err, path, stat: normStat(R.Stat.read(r), w) });
-          break;
-        }
-        case OpCode.setData:
-          out.push({ type: h.type, err: h.err, stat: normStat(R.Stat.read(r), w) });
-          break;
-        case OpCode.getData: {
-          const data = r.readBuffer();
-          out.push({ type: h.type, err: h.err, data: data === null ? null : data.toString('utf8'), stat: normStat(R.Stat.read(r), w) });
-          break;
-        }
-        case OpCode.getChildren: {
-          const n = r.readVectorLength();
-          const c: (string | null)[] = [];
-          for (let i = 0; i < n; i++) c.push(r.readString());
-          out.push({ type: h.type, err: h.err, children: c });
-          break;
-        }
-        case OpCode.error:
-          out.push({ type: h.type, err: h.err, body: r.readInt() });
-          break;
-        case OpCode.delete:
-        case OpCode.check:
-          out.push({ type: h.type, err: h.err });
-          break;
-        default:
-          out.push({ type: h.type, err: h.err, unknownRest: r.remaining });
-          return out;
-      }
-    }
-  } catch (e) {
-    out.push({ undecodable: String((e as Error).message) });
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------
