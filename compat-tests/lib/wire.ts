@@ -378,6 +378,11 @@ export async function runScenario(port: number, scenario: (w: World) => Promise<
   try {
     await scenario(w);
     await w.settle();
+  } catch (e) {
+    // Say which server and where: the steps so far and each stream's last frames.
+    const t = w.transcript() as { steps: StepRecord[]; streams: Record<string, unknown[]> };
+    const tail = { steps: t.steps.slice(-8), streams: Object.fromEntries(Object.entries(t.streams).map(([k, v]) => [k, v.slice(-4)])) };
+    throw new Error(`port ${port}: ${(e as Error).message}\n${JSON.stringify(tail, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 1)}`);
   } finally {
     await w.closeAll();
   }

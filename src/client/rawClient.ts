@@ -33,6 +33,7 @@ export interface ConnectResult {
 
 interface Pending {
   xid: number;
+  type: number;
   resolve: (r: { xid: number; zxid: number; err: number; body: Buffer }) => void;
   reject: (e: Error) => void;
 }
@@ -57,12 +58,12 @@ export class RawClient {
   onEvent: ((e: Received & { kind: 'event' }) => void) | null = null;
   private closeWaiters: (() => void)[] = [];
 
-  private constructor(socket: net.Socket) {
+  private constructor(socket: net.Socket, private readonly port: number) {
     this.socket = socket;
     socket.setNoDelay(true);
     socket.on('data', (d: Buffer) => this.onData(d));
-    socket.on('close', () => this.onClose(new Error('connection closed')));
-    socket.on('error', (e) => this.onClose(e));
+    socket.on('close', () => this.onClose(new Error(`connection closed by ${this.peer()}`)));
+    socket.on('error', (e) => this.onClose(new Error(`${e.message} (${this.peer()})`)));
   }
 
   static async connect(opts: ConnectOptions): Promise<RawClient> {
@@ -78,7 +79,7 @@ export class RawClient {
         reject(e);
       });
     });
-    const c = new RawClient(socket);
+    const c = new RawClient(socket, opts.port);
     const w = new JuteWriter(64, true);
     const at = w.beginFrame();
     R.ConnectRequest.write(w, {
@@ -147,11 +148,15 @@ export class RawClient {
     }
   }
 
+  private peer(): string {
+    return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? this.port}`;
+  }
+
   private onClose(e: Error): void {
     if (this.closed) return;
     this.closed = true;
-    this.connectFail?.(e);
-    for (const p of this.pending.splice(0)) p.reject(e);
+    this.connectFail?.(new Error(`${e.message} before the connect response`));
+    for (const p of this.pending.splice(0)) p.reject(new Error(`${e.message} with no reply to xid ${p.xid} (type ${p.type})`));
     for (const w of this.closeWaiters.splice(0)) w();
   }
 
@@ -171,14 +176,14 @@ export class RawClient {
     w.writeInt(type);
     if (recordType !== null) recordType.write(w, value as T);
     w.endFrame(at);
-    return this.sendFrame(x, w.toBuffer());
+    return this.sendFrame(x, w.toBuffer(), type);
   }
 
   /** Sends a prepared frame (length prefix included) and waits for the reply with this xid. */
-  sendFrame(xid: number, frame: Buffer): Promise<{ xid: number; zxid: number; err: number; body: Buffer }> {
-    if (this.closed) return Promise.reject(new Error('connection closed'));
+  sendFrame(xid: number, frame: Buffer, type = -1): Promise<{ xid: number; zxid: number; err: number; body: Buffer }> {
+    if (this.closed) return Promise.reject(new Error(`connection to port ${this.port} already closed (xid ${xid}, type ${type})`));
     const p = new Promise<{ xid: number; zxid: number; err: number; body: Buffer }>((resolve, reject) => {
-      this.pending.push({ xid, resolve, reject });
+      this.pending.push({ xid, type, resolve, reject });
     });
     this.socket.write(frame);
     return p;
