@@ -21,7 +21,7 @@ function javaDate(ms: number): string {
 export function dumpSnapshot(file: string, json: boolean, out: (s: string) => void): void {
   const tree = new DataTree({ extendedTypesEnabled: true });
   const snap = readSnapshot(file, tree);
-  const paths = [...tree.nodes.keys()].filter((p) => p !== '/').sort((a, b) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : a > b ? 1 : 0));
+  const paths = tree.allPaths().sort((a, b) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : a > b ? 1 : 0));
   if (json) {
     const nodes = paths.map((p) => {
       const n = tree.getNode(p)!;

@@ -3,7 +3,8 @@ import * as path from 'path';
 import { JuteReader } from '../jute/reader';
 import { JuteWriter } from '../jute/writer';
 import * as R from '../jute/records';
-import { DataNode, DataTree, NO_OWNER } from '../tree/dataTree';
+import { DataTree, RestoredFields } from '../tree/dataTree';
+import { NONE, NodeStore, ROOT } from '../tree/nodeStore';
 import { Adler32 } from './adler32';
 import { CorruptDataError, VERSION, fsyncDir, zxidFromName } from './txnLog';
 
@@ -92,7 +93,7 @@ export async function writeSnapshot(dir: string, src: SnapshotSource, fsync = tr
       w.writeLong53(id);
       R.ACLVector.write(w, list);
     }
-    await writeNodes(out, tree.getNode('')!, sliceMs);
+    await writeNodes(out, tree.store, sliceMs);
     w.writeString('/');
     await out.seal();
     // ZxidDigest{zxid, digestVersion, digest}, empty, then a second seal.
@@ -134,30 +135,39 @@ export function readSnapshot(file: string, tree: DataTree, maxBuffer = 0x7ffffff
       sessions.set(id, r.readInt());
     }
     tree.reset();
+    // A znode record takes at least 77 bytes: rows reserved for that many cost address space only.
+    tree.store.reserve(Math.ceil(buf.length / 77));
     for (let n = r.readInt(); n > 0; n--) {
       const id = r.readLong53();
       const acl = R.ACLVector.read(r) ?? [];
       tree.aclCache.put(id, acl);
     }
+    const f: RestoredFields = { acl: 0, czxid: 0, mzxid: 0, ctime: 0, mtime: 0, version: 0, cversion: 0, aversion: 0, ownerHi: 0, ownerLo: 0, pzxid: 0 };
     for (let p = r.readString(); p !== '/'; p = r.readString()) {
       if (p === null) fail('null path');
-      const data = r.readBuffer();
+      const dataLen = r.readInt();
+      if (dataLen > maxBuffer) fail(`data length ${dataLen} is over the limit ${maxBuffer}`);
+      if (dataLen > r.remaining) fail('truncated data');
+      const dataStart = dataLen < 0 ? -1 : r.offset;
+      const dataEnd = dataLen < 0 ? -1 : r.offset + dataLen;
       // acl (8), then StatPersisted: czxid, mzxid, ctime, mtime (8 each), version, cversion, aversion (4
       // each), ephemeralOwner, pzxid (8 each).
-      if (r.remaining < 8 + 60) fail('truncated znode');
-      let o = r.offset;
-      const acl = long53At(buf, o);
-      const n = new DataNode(data === null ? null : Buffer.from(data), acl, long53At(buf, o + 8), long53At(buf, o + 24), NO_OWNER);
-      n.mzxid = long53At(buf, o + 16);
-      n.mtime = long53At(buf, o + 32);
-      n.version = buf.readInt32BE(o + 40);
-      n.cversion = buf.readInt32BE(o + 44);
-      n.aversion = buf.readInt32BE(o + 48);
-      if (buf.readInt32BE(o + 52) !== 0 || buf.readInt32BE(o + 56) !== 0) n.ephemeralOwner = buf.readBigInt64BE(o + 52);
-      n.pzxid = long53At(buf, o + 60);
+      let o = dataLen < 0 ? r.offset : dataEnd;
+      if (buf.length - o < 8 + 60) fail('truncated znode');
+      f.acl = long53At(buf, o);
+      f.czxid = long53At(buf, o + 8);
+      f.mzxid = long53At(buf, o + 16);
+      f.ctime = long53At(buf, o + 24);
+      f.mtime = long53At(buf, o + 32);
+      f.version = intAt(buf, o + 40);
+      f.cversion = intAt(buf, o + 44);
+      f.aversion = intAt(buf, o + 48);
+      f.ownerHi = intAt(buf, o + 52);
+      f.ownerLo = intAt(buf, o + 56);
+      f.pzxid = long53At(buf, o + 60);
       o += 68;
       r.offset = o;
-      tree.restoreNode(p!, n);
+      tree.restoreNode(p!, buf, dataStart, dataEnd, f);
     }
     const sealAt = r.offset;
     const val = r.readLong53();
@@ -187,9 +197,13 @@ const TWO_32 = 4294967296;
 
 /** A jute long that holds a zxid, time or ACL id: exact below 2^53, which those never leave. */
 function long53At(buf: Buffer, o: number): number {
-  const hi = buf.readInt32BE(o);
+  const hi = (buf[o] << 24) | (buf[o + 1] << 16) | (buf[o + 2] << 8) | buf[o + 3];
   if (hi >= 0x200000 || hi < -0x200000) throw new CorruptDataError(`64-bit value at offset ${o} is out of range for a zxid/time field`);
-  return hi * TWO_32 + buf.readUInt32BE(o + 4);
+  return hi * TWO_32 + ((buf[o + 4] << 24) | (buf[o + 5] << 16) | (buf[o + 6] << 8) | buf[o + 7]) + (buf[o + 4] >= 0x80 ? TWO_32 : 0);
+}
+
+function intAt(buf: Buffer, o: number): number {
+  return (buf[o] << 24) | (buf[o + 1] << 16) | (buf[o + 2] << 8) | buf[o + 3];
 }
 
 /** Writes `v` (an integer of magnitude below 2^53) as a big-endian 64-bit long at `o`. */
@@ -214,8 +228,9 @@ function putInt(b: Buffer, o: number, v: number): void {
 }
 
 /** One record of the znode list: path, data, ACL id and StatPersisted; the path's bytes are given. */
-function writeNode(w: JuteWriter, path: Buffer, pathLen: number, n: DataNode): void {
-  const dataLen = n.data === null ? -1 : n.data.length;
+function writeNode(w: JuteWriter, path: Buffer, pathLen: number, s: NodeStore, id: number): void {
+  const data = s.data(id);
+  const dataLen = data === null ? -1 : data.length;
   w.ensure(4 + pathLen + 4 + Math.max(dataLen, 0) + 76);
   const b = w.buf;
   let o = w.offset;
@@ -225,22 +240,20 @@ function writeNode(w: JuteWriter, path: Buffer, pathLen: number, n: DataNode): v
   putInt(b, o, dataLen);
   o += 4;
   if (dataLen > 0) {
-    b.set(n.data!, o);
+    b.set(data!, o);
     o += dataLen;
   }
-  putLong53(b, o, n.acl);
-  putLong53(b, o + 8, n.czxid);
-  putLong53(b, o + 16, n.mzxid);
-  putLong53(b, o + 24, n.ctime);
-  putLong53(b, o + 32, n.mtime);
-  putInt(b, o + 40, n.version);
-  putInt(b, o + 44, n.cversion);
-  putInt(b, o + 48, n.aversion);
-  if (n.ephemeralOwner === NO_OWNER) {
-    putInt(b, o + 52, 0);
-    putInt(b, o + 56, 0);
-  } else b.writeBigInt64BE(BigInt.asIntN(64, n.ephemeralOwner), o + 52);
-  putLong53(b, o + 60, n.pzxid);
+  putLong53(b, o, s.acl[id]);
+  putLong53(b, o + 8, s.czxid[id]);
+  putLong53(b, o + 16, s.mzxid[id]);
+  putLong53(b, o + 24, s.ctime[id]);
+  putLong53(b, o + 32, s.mtime[id]);
+  putInt(b, o + 40, s.version[id]);
+  putInt(b, o + 44, s.cversion[id]);
+  putInt(b, o + 48, s.aversion[id]);
+  putInt(b, o + 52, s.ownerHi[id]);
+  putInt(b, o + 56, s.ownerLo[id]);
+  putLong53(b, o + 60, s.pzxid[id]);
   w.offset = o + 68;
 }
 
@@ -250,50 +263,56 @@ const SLICE_MS = 4;
 const SURROGATE = /[\ud800-\udfff]/;
 
 /**
- * The znode list, depth first from the root. The walk follows each node's children map, so no path is
- * looked up; the path of the node in hand is kept as bytes, with each child's name appended to its
- * parent's. A child is written only if its parent still holds it when its turn comes (Apache looks each
- * path up live), so a subtree deleted during the walk drops out; like Apache's, the snapshot is fuzzy and
- * the log replayed from its zxid makes it exact. Yields to the event loop every few milliseconds.
+ * The znode list, depth first from the root, following each znode's sibling list, so no path is looked
+ * up; the path of the znode in hand is kept as bytes, with each child's name appended to its parent's.
+ * A frame copies its children's ids (and their generations) when it opens; a child deleted before its
+ * turn (its generation moved on) is skipped, so a subtree deleted during the walk drops out. Like
+ * Apache's, the snapshot is fuzzy and the log replayed from its zxid makes it exact. Yields to the event
+ * loop every few milliseconds.
  */
-async function writeNodes(out: CheckedFileWriter, root: DataNode, sliceMs: number): Promise<void> {
+async function writeNodes(out: CheckedFileWriter, s: NodeStore, sliceMs: number): Promise<void> {
   const w = out.w;
   let path = Buffer.allocUnsafe(4096);
   const scratch = new JuteWriter(1024);
-  writeNode(w, path, 0, root);
-  // One frame per node whose children are being written: their names and nodes (copied when the frame
-  // opens), the next index, and where the node's path ends in `path`.
-  const parents: DataNode[] = [];
-  const names: string[][] = [];
-  const kids: DataNode[][] = [];
+  writeNode(w, path, 0, s, ROOT);
+  // One frame per znode whose children are being written: their ids and generations, the next index,
+  // and where the znode's path ends in `path`.
+  const kids: Int32Array[] = [];
+  const gens: Int32Array[] = [];
   const next: number[] = [];
   const ends: number[] = [];
-  const open = (n: DataNode, end: number): void => {
-    if (n.children === null || n.children.size === 0) return;
-    parents.push(n);
-    names.push(Array.from(n.children.keys()));
-    kids.push(Array.from(n.children.values()));
+  const open = (id: number, end: number): void => {
+    const n = s.numChildren[id];
+    if (n === 0) return;
+    const ids = new Int32Array(n);
+    const g = new Int32Array(n);
+    let i = 0;
+    for (let c = s.firstChild[id]; c !== NONE && i < n; c = s.nextSibling[c], i++) {
+      ids[i] = c;
+      g[i] = s.generation[c];
+    }
+    kids.push(ids);
+    gens.push(g);
     next.push(0);
     ends.push(end);
   };
-  open(root, 0);
+  open(ROOT, 0);
   let visited = 0;
   let sliceStart = performance.now();
-  while (parents.length > 0) {
-    const top = parents.length - 1;
+  while (kids.length > 0) {
+    const top = kids.length - 1;
     const i = next[top];
-    if (i >= names[top].length) {
-      parents.pop();
-      names.pop();
+    if (i >= kids[top].length) {
       kids.pop();
+      gens.pop();
       next.pop();
       ends.pop();
       continue;
     }
     next[top] = i + 1;
-    const name = names[top][i];
     const child = kids[top][i];
-    if (parents[top].children?.get(name) !== child) continue;
+    if (s.generation[child] !== gens[top][i]) continue;
+    const name = s.names[child];
     const end = ends[top];
     // '/' + the name: UTF-16 units take at most 3 bytes each.
     if (path.length < end + 1 + name.length * 3) {
@@ -311,7 +330,7 @@ async function writeNodes(out: CheckedFileWriter, root: DataNode, sliceMs: numbe
       scratch.buf.copy(path, end + 1, 4, scratch.offset);
     }
     const childEnd = end + 1 + len;
-    writeNode(w, path, childEnd, child);
+    writeNode(w, path, childEnd, s, child);
     open(child, childEnd);
     // Yield to the event loop after a few milliseconds of work, so that requests wait at most that long.
     if (++visited % 256 === 0 && performance.now() - sliceStart >= sliceMs) {

@@ -4,6 +4,7 @@ import * as R from '../jute/records';
 import { Perms, createModeFromFlag } from '../protocol/enums';
 import { Code, KeeperException } from '../protocol/errors';
 import { OpCode } from '../protocol/opCodes';
+import type { StatFields } from '../tree/dataTree';
 import { Ephemeral, isValidTtl } from '../tree/ephemeralType';
 import { invalidPathReason } from '../tree/pathUtils';
 import { QuotaStatsError } from '../tree/quotas';
@@ -11,19 +12,6 @@ import { SubTxn, TxnBody } from '../tree/txn';
 import { Request } from './request';
 import { readMultiOps } from './requestRecords';
 import type { ZooKeeperServer } from './zooKeeperServer';
-
-/** The Stat fields a change record tracks (a DataNode has them all, so a live node can stand in). */
-export interface StatFields {
-  czxid: number;
-  mzxid: number;
-  ctime: number;
-  mtime: number;
-  version: number;
-  cversion: number;
-  aversion: number;
-  ephemeralOwner: bigint;
-  pzxid: number;
-}
 
 /**
  * What a znode will look like once every txn already prepped is applied (ZooKeeperServer.ChangeRecord).

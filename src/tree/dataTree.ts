@@ -5,21 +5,21 @@ import { OpCode } from '../protocol/opCodes';
 import { AclCache } from './aclCache';
 import { CONTAINER_EPHEMERAL_OWNER, Ephemeral, ephemeralTypeOf, ttlEphemeralOwner } from './ephemeralType';
 import { MultiTxnBody, TxnBody } from './txn';
+
+const EMPTY = Buffer.alloc(0);
 import { Watcher, WatcherMode, WatchManager } from './watchManager';
 import type { DataTreeObserver } from './dataTreeObserver';
 import { JavaStringSet, javaStringSetOrder } from '../util/javaHash';
 import { LIMIT_NODE, QUOTA_ROOT, QuotaStatsError, STAT_NODE, StatsTrack, statPath } from './quotas';
 import { JuteWriter } from '../jute/writer';
 import { javaUtf8Decode } from '../jute/javaUtf8';
+import { NONE, NodeStore, ROOT } from './nodeStore';
 
 /** The ephemeralOwner of a plain znode, shared so that a million of them hold no BigInt of their own. */
 export const NO_OWNER = 0n;
-const EMPTY = Buffer.alloc(0);
 
-/** A znode: data, an ACL cache reference, the persisted Stat fields, and child names. */
-export class DataNode {
-  data: Buffer | null;
-  acl: number;
+/** The Stat fields a change record tracks (a DataNode has them all, so a live node can stand in). */
+export interface StatFields {
   czxid: number;
   mzxid: number;
   ctime: number;
@@ -29,73 +29,97 @@ export class DataNode {
   aversion: number;
   ephemeralOwner: bigint;
   pzxid: number;
-  /**
-   * Children by name, in insertion order; null until the first child, since most znodes are leaves. Holding
-   * the child itself lets a snapshot walk the tree without a path lookup per znode.
-   */
-  children: Map<string, DataNode> | null = null;
-  /** The table size Apache's HashSet of these children has grown to (it starts at 8, never shrinks). */
-  childCapacity = 0;
+}
 
-  constructor(data: Buffer | null, acl: number, zxid: number, time: number, ephemeralOwner: bigint) {
-    this.data = data;
-    this.acl = acl;
-    this.czxid = zxid;
-    this.mzxid = zxid;
-    this.ctime = time;
-    this.mtime = time;
-    this.version = 0;
-    this.cversion = 0;
-    this.aversion = 0;
-    this.ephemeralOwner = ephemeralOwner;
-    this.pzxid = zxid;
+/**
+ * A znode as callers see it: a handle on its row in the tree's NodeStore, read live. Handles are made
+ * per lookup and are meant to be used at once; an id freed by a delete may later name another znode.
+ */
+export class DataNode implements StatFields {
+  constructor(
+    private readonly s: NodeStore,
+    readonly id: number,
+  ) {}
+
+  get data(): Buffer | null {
+    return this.s.data(this.id);
   }
-
+  get dataLength(): number {
+    return this.s.dataLength(this.id);
+  }
+  get acl(): number {
+    return this.s.acl[this.id];
+  }
+  get czxid(): number {
+    return this.s.czxid[this.id];
+  }
+  get mzxid(): number {
+    return this.s.mzxid[this.id];
+  }
+  get ctime(): number {
+    return this.s.ctime[this.id];
+  }
+  get mtime(): number {
+    return this.s.mtime[this.id];
+  }
+  get version(): number {
+    return this.s.version[this.id];
+  }
+  get cversion(): number {
+    return this.s.cversion[this.id];
+  }
+  get aversion(): number {
+    return this.s.aversion[this.id];
+  }
+  get ephemeralOwner(): bigint {
+    return this.s.owner(this.id);
+  }
+  get pzxid(): number {
+    return this.s.pzxid[this.id];
+  }
   get numChildren(): number {
-    return this.children === null ? 0 : this.children.size;
+    return this.s.numChildren[this.id];
   }
 
-  addChild(name: string, child: DataNode): void {
-    if (this.children === null) {
-      this.children = new Map();
-      this.childCapacity = 8;
-    }
-    this.children.set(name, child);
-    if (this.children.size > this.childCapacity * 0.75) this.childCapacity *= 2;
+  /** Child names in insertion order. */
+  childNames(): string[] {
+    return this.s.childNames(this.id);
   }
 
   /** Child names in the order Apache lists them (its HashSet's iteration order). */
   childList(): string[] {
-    if (this.children === null) return [];
-    return javaStringSetOrder(this.children.keys(), this.childCapacity);
+    return this.s.childList(this.id);
   }
 
-  removeChild(name: string): void {
-    this.children?.delete(name);
-  }
-
-  /**
-   * The Stat a client sees (DataNode.copyStat): the stored cversion counts creates only, so the client
-   * value is creates + deletes = 2 * cversion - numChildren; only plain ephemerals show their owner.
-   */
+  /** The Stat a client sees; only plain ephemerals show their owner (see statOf). */
   stat(extendedTypes = false): Stat {
-    const numChildren = this.numChildren;
-    const owner = this.ephemeralOwner;
-    const hidden = owner === 0n || owner === CONTAINER_EPHEMERAL_OWNER || (extendedTypes && owner >> 56n === -1n);
-    return {
-      czxid: this.czxid,
-      mzxid: this.mzxid,
-      ctime: this.ctime,
-      mtime: this.mtime,
-      version: this.version,
-      cversion: this.cversion * 2 - numChildren,
-      aversion: this.aversion,
-      ephemeralOwner: hidden ? 0n : owner,
-      dataLength: this.data === null ? 0 : this.data.length,
-      numChildren,
-      pzxid: this.pzxid,
-    };
+    return statOf(this.s, this.id, extendedTypes);
   }
+}
+
+const CONTAINER_HI = 0x80000000 | 0;
+
+/** DataNode.copyStat: containers, TTL nodes (with extended types) and plain znodes report owner 0. */
+function statOf(s: NodeStore, id: number, extendedTypes: boolean): Stat {
+  const hi = s.ownerHi[id];
+  const lo = s.ownerLo[id];
+  const hidden = (hi === 0 && lo === 0) || (hi === CONTAINER_HI && lo === 0) || (extendedTypes && hi >>> 24 === 0xff);
+  return s.stat(id, !hidden);
+}
+
+/** The persisted fields of a znode read from a snapshot (one object, refilled per znode). */
+export interface RestoredFields {
+  acl: number;
+  czxid: number;
+  mzxid: number;
+  ctime: number;
+  mtime: number;
+  version: number;
+  cversion: number;
+  aversion: number;
+  ownerHi: number;
+  ownerLo: number;
+  pzxid: number;
 }
 
 /** DataTree.ProcessTxnResult */
@@ -120,7 +144,8 @@ export interface DataTreeOptions {
  * the transaction, so every replica (and a replay of the log) reaches the same tree.
  */
 export class DataTree {
-  readonly nodes = new Map<string, DataNode>();
+  /** The znodes, column by column (see nodeStore.ts). */
+  readonly store = new NodeStore();
   readonly aclCache = new AclCache();
   /** Session id -> paths of its ephemeral znodes (Apache: a HashSet per session, whose order shows). */
   readonly ephemerals = new Map<bigint, JavaStringSet>();
@@ -139,23 +164,26 @@ export class DataTree {
 
   constructor(opts: DataTreeOptions = {}) {
     this.extendedTypesEnabled = opts.extendedTypesEnabled ?? false;
-    const root = new DataNode(EMPTY, -1, 0, 0, NO_OWNER);
-    // Apache keys the root as both "" and "/"; the node count it reports includes the alias.
-    this.nodes.set('', root);
-    this.nodes.set('/', root);
-    const proc = new DataNode(EMPTY, -1, 0, 0, NO_OWNER);
-    root.addChild('zookeeper', proc);
-    this.nodes.set('/zookeeper', proc);
-    const quota = new DataNode(EMPTY, -1, 0, 0, NO_OWNER);
-    proc.addChild('quota', quota);
-    this.nodes.set('/zookeeper/quota', quota);
-    const config = new DataNode(EMPTY, -1, 0, 0, NO_OWNER);
-    proc.addChild('config', config);
-    this.nodes.set('/zookeeper/config', config);
+    this.initSystemNodes();
+  }
+
+  /** The root, /zookeeper, /zookeeper/quota and /zookeeper/config, as Apache's DataTree constructor makes them. */
+  private initSystemNodes(): void {
+    const s = this.store;
+    s.setData(ROOT, EMPTY);
+    const proc = s.addChild(ROOT, 'zookeeper');
+    s.setData(proc, EMPTY);
+    s.acl[proc] = -1;
+    s.setData(s.addChild(proc, 'quota'), EMPTY);
+    const config = s.addChild(proc, 'config');
+    s.setData(config, EMPTY);
     // addConfigNode sets READ_ACL_UNSAFE with version -1, which leaves aversion at -1.
-    config.acl = this.aclCache.convertAcls([{ perms: 1, id: { scheme: 'world', id: 'anyone' } }]);
-    config.aversion = -1;
-    for (const [path, n] of this.nodes) this.approximateDataSize += path.length + (n.data?.length ?? 0);
+    s.acl[config] = this.aclCache.convertAcls([{ perms: 1, id: { scheme: 'world', id: 'anyone' } }]);
+    s.aversion[config] = -1;
+    s.acl[ROOT] = -1;
+    s.acl[s.lookup('/zookeeper/quota')] = -1;
+    // Apache keys the root as both "" and "/" in its node map, and counts both in the data size.
+    this.approximateDataSize = ''.length + '/'.length + '/zookeeper'.length + '/zookeeper/quota'.length + '/zookeeper/config'.length;
   }
 
   /** Installs (or, with null, removes) the metrics observer of this tree and of its two watch tables. */
@@ -170,7 +198,7 @@ export class DataTree {
 
   /** Empties the tree before a snapshot is loaded into it. */
   reset(): void {
-    this.nodes.clear();
+    this.store.clear();
     this.ephemerals.clear();
     this.containers.clear();
     this.ttls.clear();
@@ -178,61 +206,77 @@ export class DataTree {
     this.aclCache.clear();
     this.approximateDataSize = 0;
     this.lastProcessedZxid = 0;
+    this.restorePaths = [];
+    this.restoreIds = [];
+    this.restoredRoot = false;
   }
 
   /**
-   * The ancestors of the node restored last (paths and nodes, root first): snapshots list the tree depth
-   * first, so a node's parent is on this chain and is found by comparing prefixes rather than hashing a
-   * new parent path for each of a million znodes.
+   * The ancestors of the node restored last (paths and ids, root first): snapshots list the tree depth
+   * first, so a node's parent is on this chain and is found by comparing prefixes.
    */
   private restorePaths: string[] = [];
-  private restoreNodes: DataNode[] = [];
+  private restoreIds: number[] = [];
+  private restoredRoot = false;
 
   /**
-   * Adds a node read from a snapshot (its Stat fields already set); parents come before children, as
-   * snapshots list them.
+   * Adds a node read from a snapshot: its path, its data as buf[dataStart, dataEnd) (dataStart -1 for
+   * null), and its persisted fields. Parents come before children, as snapshots list them.
    */
-  restoreNode(path: string, n: DataNode): void {
-    const acl = n.acl;
-    const dataLength = n.data === null ? 0 : n.data.length;
-    if (!this.aclCache.has(acl)) this.pendingAcl.add(path);
-    else this.aclCache.addUsage(acl);
-    this.nodes.set(path, n);
-    this.approximateDataSize += path.length + dataLength;
+  restoreNode(path: string, buf: Uint8Array, dataStart: number, dataEnd: number, f: RestoredFields): void {
+    const s = this.store;
+    const dataLength = dataStart < 0 ? 0 : dataEnd - dataStart;
     const slash = path.lastIndexOf('/');
     const paths = this.restorePaths;
-    const nodes = this.restoreNodes;
+    const ids = this.restoreIds;
+    let id: number;
     if (slash === -1) {
       if (path !== '') throw new Error(`snapshot node ${path} is not a path`);
+      id = ROOT;
       // The "/" alias counts in the data size too, as it does in Apache's node map.
-      this.nodes.set('/', n);
       this.approximateDataSize += 1 + dataLength;
       paths.length = 0;
-      nodes.length = 0;
-      paths.push(path);
-      nodes.push(n);
-      return;
+      ids.length = 0;
+      this.restoredRoot = true;
+    } else {
+      while (paths.length > 0 && paths[paths.length - 1].length > slash) {
+        paths.pop();
+        ids.pop();
+      }
+      const top = paths.length - 1;
+      let parent: number;
+      if (top >= 0 && paths[top].length === slash && path.startsWith(paths[top])) parent = ids[top];
+      else parent = s.lookupRange(path, slash);
+      if (parent === NONE) throw new Error(`Invalid Datatree, unable to find parent ${path.substring(0, slash)} of path ${path}`);
+      id = s.childOf(parent, path, slash + 1, path.length);
+      if (id === NONE) id = s.addChild(parent, path.substring(slash + 1));
     }
-    while (paths.length > 0 && paths[paths.length - 1].length > slash) {
-      paths.pop();
-      nodes.pop();
-    }
-    let parent: DataNode | undefined;
-    const top = paths.length - 1;
-    if (top >= 0 && paths[top].length === slash && path.startsWith(paths[top])) parent = nodes[top];
-    else parent = this.nodes.get(path.substring(0, slash));
-    if (parent === undefined) throw new Error(`Invalid Datatree, unable to find parent ${path.substring(0, slash)} of path ${path}`);
-    parent.addChild(path.substring(slash + 1), n);
     paths.push(path);
-    nodes.push(n);
-    if (n.ephemeralOwner !== NO_OWNER) this.track(path, n.ephemeralOwner);
+    ids.push(id);
+    s.setData(id, null);
+    s.setDataFrom(id, buf, dataStart, dataEnd);
+    s.acl[id] = f.acl;
+    s.czxid[id] = f.czxid;
+    s.mzxid[id] = f.mzxid;
+    s.ctime[id] = f.ctime;
+    s.mtime[id] = f.mtime;
+    s.version[id] = f.version;
+    s.cversion[id] = f.cversion;
+    s.aversion[id] = f.aversion;
+    s.ownerHi[id] = f.ownerHi;
+    s.ownerLo[id] = f.ownerLo;
+    s.pzxid[id] = f.pzxid;
+    if (!this.aclCache.has(f.acl)) this.pendingAcl.add(path);
+    else this.aclCache.addUsage(f.acl);
+    this.approximateDataSize += path.length + dataLength;
+    if (s.hasOwner(id)) this.track(path, s.owner(id));
   }
 
   /** Completes a snapshot load: the tree now stands at `zxid`. */
   finishRestore(zxid: number): void {
-    if (!this.nodes.has('')) throw new Error('snapshot has no root');
+    if (!this.restoredRoot) throw new Error('snapshot has no root');
     this.restorePaths = [];
-    this.restoreNodes = [];
+    this.restoreIds = [];
     this.lastProcessedZxid = zxid;
     this.setupQuota();
   }
@@ -251,51 +295,52 @@ export class DataTree {
 
   /** Adjusts a quota's usage in its stats node's data, in place (no txn, no Stat change). */
   private updateQuotaStat(prefix: string, bytesDiff: number, countDiff: number): void {
-    const n = this.nodes.get(statPath(prefix));
-    if (n === undefined) return;
+    const id = this.store.lookup(statPath(prefix));
+    if (id === NONE) return;
     // Stats a client wrote by hand may not parse. Apache throws here, while the txn is applied, and its
     // server stops (and fails again replaying the txn at the next start). zkts applies the write and
     // leaves such stats as they are: a client must not be able to stop the server.
     let st: StatsTrack;
     try {
-      st = StatsTrack.parseStrict(n.data);
+      st = StatsTrack.parseStrict(this.store.data(id));
     } catch (e) {
       if (e instanceof QuotaStatsError) return;
       throw e;
     }
     st.set('count', st.count + countDiff);
     st.set('bytes', st.bytes + bytesDiff);
-    n.data = Buffer.from(st.toString());
+    this.store.setData(id, Buffer.from(st.toString()));
   }
 
   /** Recounts a subtree into its stats node (when the stats node appears, or after a restore). */
   private updateQuotaForPath(path: string): void {
+    const s = this.store;
     let count = 0;
     let bytes = 0;
-    const stack = [path];
+    const start = s.lookup(path);
+    const stack = start === NONE ? [] : [start];
     while (stack.length > 0) {
-      const p = stack.pop()!;
-      const n = this.nodes.get(p);
-      if (n === undefined) continue;
+      const id = stack.pop()!;
       count++;
-      bytes += n.data === null ? 0 : n.data.length;
-      if (n.children !== null) for (const c of n.children.keys()) stack.push(`${p}/${c}`);
+      bytes += s.dataLength(id);
+      for (let c = s.firstChild[id]; c !== NONE; c = s.nextSibling[c]) stack.push(c);
     }
     const st = new StatsTrack();
     st.set('count', count);
     st.set('bytes', bytes);
-    const sn = this.nodes.get(statPath(path));
-    if (sn !== undefined) sn.data = Buffer.from(st.toString());
+    const sn = s.lookup(statPath(path));
+    if (sn !== NONE) s.setData(sn, Buffer.from(st.toString()));
   }
 
   private setupQuota(): void {
+    const s = this.store;
     this.quotaPaths.clear();
-    const stack = [QUOTA_ROOT];
+    const root = s.lookup(QUOTA_ROOT);
+    if (root === NONE) return;
+    const stack: [number, string][] = [[root, QUOTA_ROOT]];
     while (stack.length > 0) {
-      const p = stack.pop()!;
-      const n = this.nodes.get(p);
-      if (n === undefined) continue;
-      if (n.numChildren === 0) {
+      const [id, p] = stack.pop()!;
+      if (s.numChildren[id] === 0) {
         if (p.endsWith(`/${LIMIT_NODE}`)) {
           const real = p.substring(QUOTA_ROOT.length, p.length - LIMIT_NODE.length - 1);
           this.quotaPaths.add(real);
@@ -303,17 +348,17 @@ export class DataTree {
         }
         continue;
       }
-      for (const c of n.children!.keys()) stack.push(`${p}/${c}`);
+      for (let c = s.firstChild[id]; c !== NONE; c = s.nextSibling[c]) stack.push([c, `${p}/${s.names[c]}`]);
     }
   }
 
   /** After log replay: ACLs still unknown are refused to everyone but the super user, and said so. */
   settlePendingAcls(log: (msg: string) => void): void {
     for (const p of this.pendingAcl) {
-      const n = this.nodes.get(p);
-      if (n === undefined) continue;
+      const id = this.store.lookup(p);
+      if (id === NONE) continue;
       log(`ACL of ${p} was not recoverable from the snapshot and log; it is now readable by nobody but the super user`);
-      n.acl = this.aclCache.convertAcls([]);
+      this.store.acl[id] = this.aclCache.convertAcls([]);
     }
     this.pendingAcl.clear();
   }
@@ -340,16 +385,41 @@ export class DataTree {
     }
   }
 
+  /** A handle on the znode at `path`, or undefined. */
   getNode(path: string): DataNode | undefined {
-    return this.nodes.get(path);
+    const id = this.store.lookup(path);
+    return id === NONE ? undefined : new DataNode(this.store, id);
   }
 
+  hasNode(path: string): boolean {
+    return this.store.lookup(path) !== NONE;
+  }
+
+  /** Apache's node map size: every znode, plus the root's second key (""/"/"). */
   get nodeCount(): number {
-    return this.nodes.size;
+    return this.store.count + 1;
+  }
+
+  /** Every path, depth first from the root ("" for the root). */
+  allPaths(): string[] {
+    const s = this.store;
+    const out: string[] = [''];
+    const stack: [number, string][] = [];
+    for (let c = s.lastChild[ROOT]; c !== NONE; c = s.prevSibling[c]) stack.push([c, `/${s.names[c]}`]);
+    while (stack.length > 0) {
+      const [id, p] = stack.pop()!;
+      out.push(p);
+      for (let c = s.lastChild[id]; c !== NONE; c = s.prevSibling[c]) stack.push([c, `${p}/${s.names[c]}`]);
+    }
+    return out;
   }
 
   aclOf(node: DataNode): ACL[] {
     return this.aclCache.convertLong(node.acl);
+  }
+
+  private aclOfId(id: number): ACL[] {
+    return this.aclCache.convertLong(this.store.acl[id]);
   }
 
   ephemeralType(owner: bigint): Ephemeral {
@@ -369,40 +439,52 @@ export class DataTree {
   // ---- reads (FinalRequestProcessor calls these; a watcher registers as part of the read)
 
   getData(path: string, watcher: Watcher | null): DataNode {
-    const n = this.nodes.get(path);
-    if (n === undefined) throw new KeeperException(Code.NONODE, path);
+    const id = this.store.lookup(path);
+    if (id === NONE) throw new KeeperException(Code.NONODE, path);
     if (watcher !== null) this.dataWatches.addWatch(path, watcher);
-    if (this.observer !== null) this.observer.updateReadStat(path, n.data === null ? 0 : n.data.length);
-    return n;
+    if (this.observer !== null) this.observer.updateReadStat(path, this.store.dataLength(id));
+    return new DataNode(this.store, id);
   }
 
   /** exists: a watch is set even when the node does not exist (it then waits for NodeCreated). */
   statNode(path: string, watcher: Watcher | null): DataNode {
     if (watcher !== null) this.dataWatches.addWatch(path, watcher);
-    const n = this.nodes.get(path);
-    if (n === undefined) throw new KeeperException(Code.NONODE, path);
+    const id = this.store.lookup(path);
+    if (id === NONE) throw new KeeperException(Code.NONODE, path);
     if (this.observer !== null) this.observer.updateReadStat(path, 0);
-    return n;
+    return new DataNode(this.store, id);
   }
 
   getChildren(path: string, watcher: Watcher | null): DataNode {
-    const n = this.nodes.get(path);
-    if (n === undefined) throw new KeeperException(Code.NONODE, path);
+    const s = this.store;
+    const id = s.lookup(path);
+    if (id === NONE) throw new KeeperException(Code.NONODE, path);
     if (watcher !== null) this.childWatches.addWatch(path, watcher);
     if (this.observer !== null) {
       let bytes = 0;
-      if (n.children !== null) for (const c of n.children.keys()) bytes += c.length;
+      for (let c = s.firstChild[id]; c !== NONE; c = s.nextSibling[c]) bytes += s.names[c].length;
       this.observer.updateReadStat(path, bytes);
     }
-    return n;
+    return new DataNode(s, id);
   }
 
   /** Number of descendants of a path, not counting the path (getAllChildrenNumber). */
   getAllChildrenNumber(path: string): number {
-    if (path === '/') return this.nodes.size - 2;
-    const prefix = path + '/';
+    if (path === '/') return this.nodeCount - 2;
+    if (path === '') return this.nodeCount - 1;
+    const s = this.store;
+    // Apache counts the keys of its node map that start with path + "/".
+    const start = s.lookup(path);
+    if (start === NONE) return 0;
     let n = 0;
-    for (const p of this.nodes.keys()) if (p.startsWith(prefix)) n++;
+    const stack = [start];
+    while (stack.length > 0) {
+      const id = stack.pop()!;
+      for (let c = s.firstChild[id]; c !== NONE; c = s.nextSibling[c]) {
+        n++;
+        stack.push(c);
+      }
+    }
     return n;
   }
 
@@ -512,19 +594,20 @@ export class DataTree {
    * could only name an ACL created after it started.
    */
   private replayedExistingCreate(path: string, hdr: TxnHeader, txn: CreateTxn): void {
+    const s = this.store;
     if (hdr.type === OpCode.create) {
-      const parent = this.nodes.get(path.substring(0, path.lastIndexOf('/')));
-      if (parent !== undefined) {
-        const cv = txn.parentCVersion === -1 ? parent.cversion + 1 : txn.parentCVersion;
-        if (cv > parent.cversion) {
-          parent.cversion = cv;
-          parent.pzxid = hdr.zxid;
+      const parent = s.lookupRange(path, path.lastIndexOf('/'));
+      if (parent !== NONE) {
+        const cv = txn.parentCVersion === -1 ? s.cversion[parent] + 1 : txn.parentCVersion;
+        if (cv > s.cversion[parent]) {
+          s.cversion[parent] = cv;
+          s.pzxid[parent] = hdr.zxid;
         }
       }
     }
     if (this.pendingAcl.has(path)) {
-      const n = this.nodes.get(path)!;
-      n.acl = this.aclCache.convertAcls(txn.acl);
+      const id = s.lookup(path);
+      if (id !== NONE) s.acl[id] = this.aclCache.convertAcls(txn.acl);
       this.pendingAcl.delete(path);
     }
   }
@@ -562,24 +645,27 @@ export class DataTree {
     zxid: number,
     time: number,
   ): DataNode {
+    const s = this.store;
     const slash = path.lastIndexOf('/');
+    const parent = s.lookupRange(path, slash);
+    if (parent === NONE) throw new KeeperException(Code.NONODE, path);
+    if (s.childOf(parent, path, slash + 1, path.length) !== NONE) throw new KeeperException(Code.NODEEXISTS, path);
     const parentName = path.substring(0, slash);
     const name = path.substring(slash + 1);
-    const parent = this.nodes.get(parentName);
-    if (parent === undefined) throw new KeeperException(Code.NONODE, path);
-    if (parent.children !== null && parent.children.has(name)) throw new KeeperException(Code.NODEEXISTS, path);
-    if (parentCVersion === -1) parentCVersion = parent.cversion + 1;
-    if (parentCVersion > parent.cversion) {
-      parent.cversion = parentCVersion;
-      parent.pzxid = zxid;
+    if (parentCVersion === -1) parentCVersion = s.cversion[parent] + 1;
+    if (parentCVersion > s.cversion[parent]) {
+      s.cversion[parent] = parentCVersion;
+      s.pzxid[parent] = zxid;
     }
-    // The node keeps its own copy: `data` may be a view into a connection's receive buffer.
-    const own = data === null ? null : Buffer.from(data);
-    const child = new DataNode(own, this.aclCache.convertAcls(acl), zxid, time, ephemeralOwner);
-    parent.addChild(name, child);
-    this.nodes.set(path, child);
-    this.approximateDataSize += path.length + (own === null ? 0 : own.length);
-    this.track(path, ephemeralOwner);
+    const id = s.addChild(parent, name);
+    s.initStat(id, zxid, time);
+    // The store keeps its own copy: `data` may be a view into a connection's receive buffer.
+    s.setData(id, data);
+    s.acl[id] = this.aclCache.convertAcls(acl);
+    s.setOwner(id, ephemeralOwner);
+    const dataLength = data === null ? 0 : data.length;
+    this.approximateDataSize += path.length + dataLength;
+    if (ephemeralOwner !== NO_OWNER) this.track(path, ephemeralOwner);
     if (parentName.startsWith(QUOTA_ROOT)) {
       if (name === LIMIT_NODE) {
         const quoted = trimQuotaPath(parentName);
@@ -589,13 +675,13 @@ export class DataTree {
     }
     if (this.quotaPaths.size > 0) {
       const prefix = this.maxPrefixWithQuota(path);
-      if (prefix !== null) this.updateQuotaStat(prefix, own === null ? 0 : own.length, 1);
+      if (prefix !== null) this.updateQuotaStat(prefix, dataLength, 1);
     }
     // Each event carries the ACL of the znode it is about: watchers that may not READ it get nothing.
-    this.dataWatches.triggerWatch(path, EventType.NodeCreated, null, acl);
-    this.childWatches.triggerWatch(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, null, this.aclOf(parent));
-    if (this.observer !== null) this.observer.updateWriteStat(path, data === null ? 0 : data.length);
-    return child;
+    if (this.dataWatches.pathCount > 0) this.dataWatches.triggerWatch(path, EventType.NodeCreated, null, acl);
+    if (this.childWatches.pathCount > 0) this.childWatches.triggerWatch(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, null, this.aclOfId(parent));
+    if (this.observer !== null) this.observer.updateWriteStat(path, dataLength);
+    return new DataNode(s, id);
   }
 
   /**
@@ -609,80 +695,85 @@ export class DataTree {
   }
 
   deleteNode(path: string, zxid: number): void {
+    const s = this.store;
     const slash = path.lastIndexOf('/');
+    const parent = s.lookupRange(path, slash);
+    if (parent === NONE) throw new KeeperException(Code.NONODE, path);
+    const id = s.childOf(parent, path, slash + 1, path.length);
+    // Only move pzxid forward: a replayed delete must not undo a later create's pzxid.
+    if (zxid > s.pzxid[parent]) s.pzxid[parent] = zxid;
+    if (id === NONE) throw new KeeperException(Code.NONODE, path);
     const parentName = path.substring(0, slash);
     const name = path.substring(slash + 1);
-    const parent = this.nodes.get(parentName);
-    if (parent === undefined) throw new KeeperException(Code.NONODE, path);
-    parent.removeChild(name);
-    // Only move pzxid forward: a replayed delete must not undo a later create's pzxid.
-    if (zxid > parent.pzxid) parent.pzxid = zxid;
-    const node = this.nodes.get(path);
-    if (node === undefined) throw new KeeperException(Code.NONODE, path);
-    this.nodes.delete(path);
-    const acl = this.aclOf(node);
-    this.aclCache.removeUsage(node.acl);
-    this.approximateDataSize -= path.length + (node.data === null ? 0 : node.data.length);
+    const aclId = s.acl[id];
+    const dataLength = s.dataLength(id);
+    const owner = s.owner(id);
+    const watched = this.dataWatches.pathCount > 0 || this.childWatches.pathCount > 0;
+    const acl = watched ? this.aclCache.convertLong(aclId) : null;
+    s.remove(id);
+    this.aclCache.removeUsage(aclId);
+    this.approximateDataSize -= path.length + dataLength;
     if (parentName.startsWith('/zookeeper') && name === LIMIT_NODE) {
       const quoted = trimQuotaPath(parentName);
       if (quoted !== null) this.quotaPaths.delete(quoted);
     }
     if (this.quotaPaths.size > 0) {
       const prefix = this.maxPrefixWithQuota(path);
-      if (prefix !== null) this.updateQuotaStat(prefix, node.data === null ? 0 : -node.data.length, -1);
+      if (prefix !== null) this.updateQuotaStat(prefix, -dataLength, -1);
     }
-    const owner = node.ephemeralOwner;
-    switch (this.ephemeralType(owner)) {
-      case Ephemeral.CONTAINER:
-        this.containers.delete(path);
-        break;
-      case Ephemeral.TTL:
-        this.ttls.delete(path);
-        break;
-      case Ephemeral.NORMAL: {
-        const set = this.ephemerals.get(owner);
-        if (set !== undefined) {
-          set.delete(path);
+    if (owner !== NO_OWNER) {
+      switch (this.ephemeralType(owner)) {
+        case Ephemeral.CONTAINER:
+          this.containers.delete(path);
+          break;
+        case Ephemeral.TTL:
+          this.ttls.delete(path);
+          break;
+        case Ephemeral.NORMAL: {
           // Apache keeps the (empty) entry until the session closes; getEphemerals is unaffected.
+          this.ephemerals.get(owner)?.delete(path);
+          break;
         }
-        break;
+        default:
+          break;
       }
-      default:
-        break;
     }
-    const processed = this.dataWatches.triggerWatch(path, EventType.NodeDeleted, null, acl);
-    this.childWatches.triggerWatch(path, EventType.NodeDeleted, processed, acl);
-    this.childWatches.triggerWatch(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, null, this.aclOf(parent));
+    if (watched) {
+      const processed = this.dataWatches.triggerWatch(path, EventType.NodeDeleted, null, acl);
+      this.childWatches.triggerWatch(path, EventType.NodeDeleted, processed, acl);
+      this.childWatches.triggerWatch(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, null, this.aclOfId(parent));
+    }
     if (this.observer !== null) this.observer.updateWriteStat(path, 0);
   }
 
   setData(path: string, data: Buffer | null, version: number, zxid: number, time: number): Stat {
-    const n = this.nodes.get(path);
-    if (n === undefined) throw new KeeperException(Code.NONODE, path);
-    const own = data === null ? null : Buffer.from(data);
-    const bytesDiff = (own === null ? 0 : own.length) - (n.data === null ? 0 : n.data.length);
+    const s = this.store;
+    const id = s.lookup(path);
+    if (id === NONE) throw new KeeperException(Code.NONODE, path);
+    const bytesDiff = (data === null ? 0 : data.length) - s.dataLength(id);
     this.approximateDataSize += bytesDiff;
     if (this.quotaPaths.size > 0) {
       const prefix = this.maxPrefixWithQuota(path);
       if (prefix !== null) this.updateQuotaStat(prefix, bytesDiff, 0);
     }
-    n.data = own;
-    n.mtime = time;
-    n.mzxid = zxid;
-    n.version = version;
-    const stat = n.stat(this.extendedTypesEnabled);
-    this.dataWatches.triggerWatch(path, EventType.NodeDataChanged, null, this.aclOf(n));
+    s.setData(id, data);
+    s.mtime[id] = time;
+    s.mzxid[id] = zxid;
+    s.version[id] = version;
+    const stat = statOf(s, id, this.extendedTypesEnabled);
+    if (this.dataWatches.pathCount > 0) this.dataWatches.triggerWatch(path, EventType.NodeDataChanged, null, this.aclOfId(id));
     if (this.observer !== null) this.observer.updateWriteStat(path, data === null ? 0 : data.length);
     return stat;
   }
 
   setACL(path: string, acl: ACL[], version: number): Stat {
-    const n = this.nodes.get(path);
-    if (n === undefined) throw new KeeperException(Code.NONODE, path);
-    this.aclCache.removeUsage(n.acl);
-    n.aversion = version;
-    n.acl = this.aclCache.convertAcls(acl);
-    return n.stat(this.extendedTypesEnabled);
+    const s = this.store;
+    const id = s.lookup(path);
+    if (id === NONE) throw new KeeperException(Code.NONODE, path);
+    this.aclCache.removeUsage(s.acl[id]);
+    s.aversion[id] = version;
+    s.acl[id] = this.aclCache.convertAcls(acl);
+    return statOf(s, id, this.extendedTypesEnabled);
   }
 
   /** Removes a closed session's ephemerals: the paths its closeSession txn names, then any it still owns. */

@@ -33,7 +33,8 @@ function remove(tree: DataTree, p: string): void {
 /** Every znode with everything a snapshot keeps, children in listing order. */
 function dump(tree: DataTree): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [p, n] of tree.nodes) {
+  for (const p of tree.allPaths()) {
+    const n = tree.getNode(p)!;
     out[p] = {
       data: n.data === null ? null : n.data.toString('hex'),
       acl: tree.aclOf(n),
@@ -104,8 +105,8 @@ describe('snapshot write and read', () => {
     readSnapshot(file, back);
     // p19 was deleted and re-created during the walk: its old children are not in the snapshot.
     expect(back.getNode('/big/p19/c0')).toBeUndefined();
-    for (const [p] of back.nodes) {
-      if (p === '' || p === '/') continue;
+    for (const p of back.allPaths()) {
+      if (p === '') continue;
       expect(back.getNode(p.substring(0, p.lastIndexOf('/')) || '')).toBeDefined();
     }
     expect(back.getNode('/big/p0/c599')).toBeDefined();

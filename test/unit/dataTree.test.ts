@@ -79,22 +79,25 @@ function existsWatch(t: DataTree, path: string, w: Watcher): boolean {
 }
 
 const snapshotOf = (t: DataTree) =>
-  [...t.nodes.entries()].map(([p, n]) => [p, n.stat(), n.data?.toString('hex') ?? null, [...(n.children?.keys() ?? [])].sort(), t.aclOf(n)]);
+  t.allPaths().map((p) => {
+    const n = t.getNode(p)!;
+    return [p, n.stat(), n.data?.toString('hex') ?? null, n.childNames().sort(), t.aclOf(n)];
+  });
 
 describe('the initial tree', () => {
   const t = new DataTree();
 
   test('holds /, /zookeeper, /zookeeper/quota and /zookeeper/config; the root is keyed both "" and "/"', () => {
-    expect([...t.nodes.keys()].sort()).toEqual(['', '/', '/zookeeper', '/zookeeper/config', '/zookeeper/quota']);
-    expect(t.getNode('')).toBe(t.getNode('/'));
+    expect(t.allPaths().sort()).toEqual(['', '/zookeeper', '/zookeeper/config', '/zookeeper/quota']);
+    expect(t.getNode('')!.id).toBe(t.getNode('/')!.id);
     expect(t.nodeCount).toBe(5);
     expect(t.getAllChildrenNumber('/')).toBe(3);
     expect(t.getAllChildrenNumber('/zookeeper')).toBe(2);
   });
 
   test('children: / has zookeeper; /zookeeper has quota and config', () => {
-    expect([...t.getNode('/')!.children!.keys()]).toEqual(['zookeeper']);
-    expect([...t.getNode('/zookeeper')!.children!.keys()].sort()).toEqual(['config', 'quota']);
+    expect(t.getNode('/')!.childNames()).toEqual(['zookeeper']);
+    expect(t.getNode('/zookeeper')!.childNames().sort()).toEqual(['config', 'quota']);
     expect(t.getNode('/zookeeper/quota')!.numChildren).toBe(0);
   });
 

@@ -1,0 +1,514 @@
+/**
+ * The znodes of a DataTree, column by column. A million znodes as JS objects cost ~430 bytes each on the
+ * heap (the object, a boxed number per zxid and time, a Buffer object per value, two hash-map entries) and
+ * give the garbage collector a million objects to mark. Here a znode is an index into typed arrays: its
+ * Stat fields, its place among its siblings, its name; data bytes live in large pages. What remains on
+ * the JS heap per znode is its name string.
+ *
+ * Lookups go through one open-addressing table keyed by (parent, name), so a path is resolved component
+ * by component without building substrings; there is no path -> znode map.
+ */
+import { Stat } from '../jute/records';
+import { javaStringSetOrder } from '../util/javaHash';
+
+export const NONE = -1;
+export const ROOT = 0;
+
+/** Data pages: values are appended; a page half dead is compacted into the current one. */
+const PAGE_SIZE = 4 << 20;
+/** A record in a page: owner id and length (little-endian int32s), then the bytes. */
+const REC_HEADER = 8;
+
+const ZERO_OWNER = 0n;
+
+/** FNV-1a over UTF-16 code units of s[i, j). */
+function hashRange(s: string, i: number, j: number): number {
+  let h = 0x811c9dc5 | 0;
+  for (let k = i; k < j; k++) h = Math.imul(h ^ s.charCodeAt(k), 0x01000193);
+  return h;
+}
+
+function slotHash(parent: number, nameHash: number): number {
+  let h = nameHash ^ Math.imul(parent, 0x9e3779b1);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  return h ^ (h >>> 13);
+}
+
+function grownF64(a: Float64Array, cap: number): Float64Array {
+  const b = new Float64Array(cap);
+  b.set(a);
+  return b;
+}
+
+function grownI32(a: Int32Array, cap: number): Int32Array {
+  const b = new Int32Array(cap);
+  b.set(a);
+  return b;
+}
+
+export class NodeStore {
+  private cap = 0;
+  /** Ids handed out so far; ids below this that are not live sit on the free list. */
+  private top = 0;
+  private freeIds: number[] = [];
+  /** Live znodes. */
+  count = 0;
+
+  // Stat (StatPersisted) columns. Zxids and times stay below 2^53, so doubles hold them exactly.
+  czxid: Float64Array = new Float64Array(0);
+  mzxid: Float64Array = new Float64Array(0);
+  pzxid: Float64Array = new Float64Array(0);
+  ctime: Float64Array = new Float64Array(0);
+  mtime: Float64Array = new Float64Array(0);
+  version: Int32Array = new Int32Array(0);
+  cversion: Int32Array = new Int32Array(0);
+  aversion: Int32Array = new Int32Array(0);
+  /** ACL cache id (a long below 2^53). */
+  acl: Float64Array = new Float64Array(0);
+  ownerHi: Int32Array = new Int32Array(0);
+  ownerLo: Int32Array = new Int32Array(0);
+
+  // Tree shape: children in insertion order (a doubly linked sibling list), counts, the size of the
+  // Java HashSet Apache would keep for them (its iteration order shows in getChildren).
+  parent: Int32Array = new Int32Array(0);
+  firstChild: Int32Array = new Int32Array(0);
+  lastChild: Int32Array = new Int32Array(0);
+  nextSibling: Int32Array = new Int32Array(0);
+  prevSibling: Int32Array = new Int32Array(0);
+  numChildren: Int32Array = new Int32Array(0);
+  childCapacity: Int32Array = new Int32Array(0);
+  /** Bumped whenever an id is freed: a walk that outlives a delete can tell a reused id. */
+  generation: Int32Array = new Int32Array(0);
+  private nameHash: Int32Array = new Int32Array(0);
+  readonly names: string[] = [];
+
+  // Data: -1 length is null data; page -1 means no bytes stored (null or empty).
+  dataLen: Int32Array = new Int32Array(0);
+  private dataPage: Int32Array = new Int32Array(0);
+  private dataOff: Int32Array = new Int32Array(0);
+  private pages: (Buffer | null)[] = [];
+  private pageUsed: number[] = [];
+  private pageDead: number[] = [];
+  private freePages: number[] = [];
+  private curPage = -1;
+
+  // (parent, name) -> id, linear probing.
+  private slots: Int32Array = new Int32Array(0);
+  private slotMask = 0;
+  private slotCount = 0;
+
+  constructor() {
+    this.grow(1024);
+    this.resizeSlots(2048);
+    const root = this.allocId();
+    this.parent[root] = NONE;
+    this.names[root] = '';
+  }
+
+  /**
+   * Room for `cap` rows. New rows are left as the allocator gives them (zero pages the kernel maps only
+   * when touched), so reserving generously costs address space, not memory; allocId sets each row up.
+   */
+  private grow(cap: number): void {
+    const c = cap;
+    this.czxid = grownF64(this.czxid, c);
+    this.mzxid = grownF64(this.mzxid, c);
+    this.pzxid = grownF64(this.pzxid, c);
+    this.ctime = grownF64(this.ctime, c);
+    this.mtime = grownF64(this.mtime, c);
+    this.version = grownI32(this.version, c);
+    this.cversion = grownI32(this.cversion, c);
+    this.aversion = grownI32(this.aversion, c);
+    this.acl = grownF64(this.acl, c);
+    this.ownerHi = grownI32(this.ownerHi, c);
+    this.ownerLo = grownI32(this.ownerLo, c);
+    this.parent = grownI32(this.parent, c);
+    this.firstChild = grownI32(this.firstChild, c);
+    this.lastChild = grownI32(this.lastChild, c);
+    this.nextSibling = grownI32(this.nextSibling, c);
+    this.prevSibling = grownI32(this.prevSibling, c);
+    this.numChildren = grownI32(this.numChildren, c);
+    this.childCapacity = grownI32(this.childCapacity, c);
+    this.generation = grownI32(this.generation, c);
+    this.nameHash = grownI32(this.nameHash, c);
+    this.dataLen = grownI32(this.dataLen, c);
+    this.dataPage = grownI32(this.dataPage, c);
+    this.dataOff = grownI32(this.dataOff, c);
+    this.cap = c;
+  }
+
+  /** A fresh id with every column at its initial value. */
+  private allocId(): number {
+    let id: number;
+    if (this.freeIds.length > 0) id = this.freeIds.pop()!;
+    else {
+      // Grow by half: at a million znodes, doubling would leave up to a million unused rows.
+      if (this.top === this.cap) this.grow(Math.ceil(this.cap * 1.5));
+      id = this.top++;
+    }
+    this.count++;
+    this.parent[id] = NONE;
+    this.firstChild[id] = NONE;
+    this.lastChild[id] = NONE;
+    this.nextSibling[id] = NONE;
+    this.prevSibling[id] = NONE;
+    this.numChildren[id] = 0;
+    this.childCapacity[id] = 0;
+    this.dataLen[id] = -1;
+    this.dataPage[id] = NONE;
+    this.ownerHi[id] = 0;
+    this.ownerLo[id] = 0;
+    this.acl[id] = 0;
+    return id;
+  }
+
+  /** Makes room for at least `rows` znodes without further copying (a snapshot load knows roughly how many). */
+  reserve(rows: number): void {
+    if (rows > this.cap) this.grow(rows);
+  }
+
+  /** Is `id` a live znode (and not the root's absent parent)? */
+  isLive(id: number): boolean {
+    return id >= 0 && id < this.top && (id === ROOT || this.parent[id] !== NONE);
+  }
+
+  // ---- lookups
+
+  /** The child of `parent` named s[i, j), or NONE. */
+  childOf(parent: number, s: string, i: number, j: number): number {
+    const h = hashRange(s, i, j);
+    const len = j - i;
+    const slots = this.slots;
+    const mask = this.slotMask;
+    for (let k = slotHash(parent, h) & mask; ; k = (k + 1) & mask) {
+      const id = slots[k];
+      if (id === NONE) return NONE;
+      if (this.nameHash[id] === h && this.parent[id] === parent) {
+        const name = this.names[id];
+        if (name.length === len && sameChars(name, s, i)) return id;
+      }
+    }
+  }
+
+  /** The znode at `path` ("" and "/" are the root), or NONE. */
+  lookup(path: string): number {
+    return this.lookupRange(path, path.length);
+  }
+
+  /** The znode at path[0, end), or NONE. */
+  lookupRange(path: string, end: number): number {
+    if (end <= 1) return end === 0 || path.charCodeAt(0) === 0x2f ? ROOT : NONE;
+    if (path.charCodeAt(0) !== 0x2f) return NONE;
+    let id = ROOT;
+    let i = 1;
+    for (;;) {
+      let j = path.indexOf('/', i);
+      if (j === -1 || j > end) j = end;
+      if (j === i) return NONE;
+      id = this.childOf(id, path, i, j);
+      if (id === NONE || j === end) return id;
+      i = j + 1;
+    }
+  }
+
+  // ---- shape
+
+  /** A new znode named `name` under `parent`, last among its siblings; Stat columns are the caller's. */
+  addChild(parent: number, name: string): number {
+    const id = this.allocId();
+    this.parent[id] = parent;
+    // A name cut from a longer string may keep that string alive; flatten long ones into their own copy.
+    this.names[id] = name.length >= 13 ? flatten(name) : name;
+    this.nameHash[id] = hashRange(name, 0, name.length);
+    const last = this.lastChild[parent];
+    this.prevSibling[id] = last;
+    this.nextSibling[id] = NONE;
+    if (last === NONE) this.firstChild[parent] = id;
+    else this.nextSibling[last] = id;
+    this.lastChild[parent] = id;
+    const n = ++this.numChildren[parent];
+    // Apache's HashSet of children: 8 buckets at the first child, doubling past 3/4 full, never shrinking.
+    if (this.childCapacity[parent] === 0) this.childCapacity[parent] = 8;
+    if (n > this.childCapacity[parent] * 0.75) this.childCapacity[parent] *= 2;
+    this.insertSlot(id);
+    return id;
+  }
+
+  /**
+   * Unlinks a znode from its parent and frees its id and data. Children left under it (only a log replayed
+   * over an inconsistent snapshot could leave any) go with it, so no id points at a freed parent.
+   */
+  remove(id: number): void {
+    while (this.firstChild[id] !== NONE) this.remove(this.firstChild[id]);
+    const parent = this.parent[id];
+    this.removeSlot(id);
+    const prev = this.prevSibling[id];
+    const next = this.nextSibling[id];
+    if (prev === NONE) this.firstChild[parent] = next;
+    else this.nextSibling[prev] = next;
+    if (next === NONE) this.lastChild[parent] = prev;
+    else this.prevSibling[next] = prev;
+    this.numChildren[parent]--;
+    this.freeData(id);
+    this.parent[id] = NONE;
+    this.names[id] = '';
+    this.generation[id]++;
+    this.count--;
+    this.freeIds.push(id);
+  }
+
+  /** Child names in insertion order. */
+  childNames(id: number): string[] {
+    const out: string[] = [];
+    for (let c = this.firstChild[id]; c !== NONE; c = this.nextSibling[c]) out.push(this.names[c]);
+    return out;
+  }
+
+  /** Child names in the order Apache lists them (its HashSet's iteration order). */
+  childList(id: number): string[] {
+    if (this.numChildren[id] === 0) return [];
+    return javaStringSetOrder(this.childNames(id), this.childCapacity[id]);
+  }
+
+  /** The path of a live znode ("/" for the root). */
+  pathOf(id: number): string {
+    if (id === ROOT) return '/';
+    const parts: string[] = [];
+    for (let c = id; c !== ROOT; c = this.parent[c]) parts.push(this.names[c]);
+    return '/' + parts.reverse().join('/');
+  }
+
+  // ---- fields
+
+  owner(id: number): bigint {
+    const hi = this.ownerHi[id];
+    const lo = this.ownerLo[id];
+    if (hi === 0 && lo === 0) return ZERO_OWNER;
+    return BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo >>> 0));
+  }
+
+  hasOwner(id: number): boolean {
+    return this.ownerHi[id] !== 0 || this.ownerLo[id] !== 0;
+  }
+
+  setOwner(id: number, owner: bigint): void {
+    if (owner === ZERO_OWNER) {
+      this.ownerHi[id] = 0;
+      this.ownerLo[id] = 0;
+      return;
+    }
+    const u = BigInt.asUintN(64, owner);
+    this.ownerHi[id] = Number(u >> 32n) | 0;
+    this.ownerLo[id] = Number(u & 0xffffffffn) | 0;
+  }
+
+  /** Sets the persisted Stat of a new znode: created at `zxid`, `time`, versions 0. */
+  initStat(id: number, zxid: number, time: number): void {
+    this.czxid[id] = zxid;
+    this.mzxid[id] = zxid;
+    this.pzxid[id] = zxid;
+    this.ctime[id] = time;
+    this.mtime[id] = time;
+    this.version[id] = 0;
+    this.cversion[id] = 0;
+    this.aversion[id] = 0;
+  }
+
+  /**
+   * The Stat a client sees (DataNode.copyStat): the stored cversion counts creates only, so the client
+   * value is creates + deletes = 2 * cversion - numChildren; `showOwner` false reports owner 0.
+   */
+  stat(id: number, showOwner: boolean): Stat {
+    const numChildren = this.numChildren[id];
+    const len = this.dataLen[id];
+    return {
+      czxid: this.czxid[id],
+      mzxid: this.mzxid[id],
+      ctime: this.ctime[id],
+      mtime: this.mtime[id],
+      version: this.version[id],
+      cversion: this.cversion[id] * 2 - numChildren,
+      aversion: this.aversion[id],
+      ephemeralOwner: showOwner ? this.owner(id) : ZERO_OWNER,
+      dataLength: len < 0 ? 0 : len,
+      numChildren,
+      pzxid: this.pzxid[id],
+    };
+  }
+
+  // ---- data
+
+  dataLength(id: number): number {
+    const len = this.dataLen[id];
+    return len < 0 ? 0 : len;
+  }
+
+  /**
+   * The znode's data. The bytes of a page are never overwritten (a compacted page is dropped, not reused),
+   * so the returned view keeps what it shows even after the znode changes.
+   */
+  data(id: number): Buffer | null {
+    const len = this.dataLen[id];
+    if (len < 0) return null;
+    if (len === 0) return EMPTY;
+    const off = this.dataOff[id] + REC_HEADER;
+    return this.pages[this.dataPage[id]]!.subarray(off, off + len);
+  }
+
+  /** Replaces the znode's data with a copy of `src` (null for none). */
+  setData(id: number, src: Uint8Array | null): void {
+    const oldPage = this.dataPage[id];
+    const oldOff = this.dataOff[id];
+    const oldLen = this.dataLen[id];
+    this.dataPage[id] = NONE;
+    if (src === null) this.dataLen[id] = -1;
+    else {
+      this.dataLen[id] = src.length;
+      if (src.length > 0) this.append(id, src, 0, src.length);
+    }
+    if (oldPage !== NONE) this.release(oldPage, oldOff, oldLen);
+  }
+
+  /** Sets data from s[start, end) of a buffer (snapshot restore), null when `start` is -1. */
+  setDataFrom(id: number, src: Uint8Array, start: number, end: number): void {
+    if (start < 0) {
+      this.dataLen[id] = -1;
+      return;
+    }
+    this.dataLen[id] = end - start;
+    if (end > start) this.append(id, src, start, end);
+  }
+
+  private freeData(id: number): void {
+    const page = this.dataPage[id];
+    if (page !== NONE) this.release(page, this.dataOff[id], this.dataLen[id]);
+    this.dataPage[id] = NONE;
+    this.dataLen[id] = -1;
+  }
+
+  /** Bytes held in data pages (live and not yet compacted). */
+  get dataPageBytes(): number {
+    let n = 0;
+    for (const p of this.pages) if (p !== null) n += p.length;
+    return n;
+  }
+
+  private append(id: number, src: Uint8Array, start: number, end: number): void {
+    const size = REC_HEADER + (end - start);
+    let p = this.curPage;
+    if (size > PAGE_SIZE >> 2) {
+      // A large value gets a page of its own, released as a whole when the value goes.
+      p = this.newPage(size);
+    } else if (p === NONE || this.pageUsed[p] + size > this.pages[p]!.length) {
+      const old = p;
+      p = this.newPage(PAGE_SIZE);
+      this.curPage = p;
+      if (old !== NONE && this.pageDead[old] * 2 > this.pageUsed[old]) this.compact(old);
+    }
+    const page = this.pages[p]!;
+    const off = this.pageUsed[p];
+    page.writeInt32LE(id, off);
+    page.writeInt32LE(end - start, off + 4);
+    page.set(start === 0 && end === src.length ? src : src.subarray(start, end), off + REC_HEADER);
+    this.pageUsed[p] = off + size;
+    this.dataPage[id] = p;
+    this.dataOff[id] = off;
+  }
+
+  private newPage(size: number): number {
+    const page = Buffer.allocUnsafe(size);
+    const p = this.freePages.length > 0 ? this.freePages.pop()! : this.pages.length;
+    this.pages[p] = page;
+    this.pageUsed[p] = 0;
+    this.pageDead[p] = 0;
+    return p;
+  }
+
+  private release(p: number, off: number, len: number): void {
+    this.pageDead[p] += REC_HEADER + len;
+    if (p !== this.curPage && this.pageDead[p] * 2 > this.pageUsed[p]) this.compact(p);
+  }
+
+  /** Moves a page's live records to the current page and drops the page. */
+  private compact(p: number): void {
+    const page = this.pages[p]!;
+    const used = this.pageUsed[p];
+    this.pages[p] = null;
+    this.pageUsed[p] = 0;
+    this.pageDead[p] = 0;
+    for (let off = 0; off < used; ) {
+      const id = page.readInt32LE(off);
+      const len = page.readInt32LE(off + 4);
+      if (this.dataPage[id] === p && this.dataOff[id] === off) {
+        this.dataPage[id] = NONE;
+        this.append(id, page, off + REC_HEADER, off + REC_HEADER + len);
+      }
+      off += REC_HEADER + len;
+    }
+    // Only now: a record moved above must not land in the page being emptied.
+    this.freePages.push(p);
+  }
+
+  // ---- the (parent, name) table
+
+  private resizeSlots(size: number): void {
+    const old = this.slots;
+    this.slots = new Int32Array(size).fill(NONE);
+    this.slotMask = size - 1;
+    this.slotCount = 0;
+    for (let k = 0; k < old.length; k++) if (old[k] !== NONE) this.insertSlot(old[k]);
+  }
+
+  private insertSlot(id: number): void {
+    if ((this.slotCount + 1) * 2 > this.slots.length) this.resizeSlots(this.slots.length * 2);
+    const mask = this.slotMask;
+    let k = slotHash(this.parent[id], this.nameHash[id]) & mask;
+    while (this.slots[k] !== NONE) k = (k + 1) & mask;
+    this.slots[k] = id;
+    this.slotCount++;
+  }
+
+  private removeSlot(id: number): void {
+    const slots = this.slots;
+    const mask = this.slotMask;
+    let i = slotHash(this.parent[id], this.nameHash[id]) & mask;
+    while (slots[i] !== id) {
+      if (slots[i] === NONE) throw new Error(`znode ${id} is not in the name table`);
+      i = (i + 1) & mask;
+    }
+    // Backward-shift deletion: pull later entries of the probe run into the hole.
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const e = slots[j];
+      if (e === NONE) break;
+      const home = slotHash(this.parent[e], this.nameHash[e]) & mask;
+      const between = i <= j ? i < home && home <= j : i < home || home <= j;
+      if (!between) {
+        slots[i] = e;
+        i = j;
+      }
+    }
+    slots[i] = NONE;
+    this.slotCount--;
+  }
+
+  /** Drops every znode but a fresh root. */
+  clear(): void {
+    const fresh = new NodeStore();
+    Object.assign(this, fresh);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** name === s.substring(i, i + name.length), without the substring. */
+function sameChars(name: string, s: string, i: number): boolean {
+  for (let k = 0; k < name.length; k++) if (name.charCodeAt(k) !== s.charCodeAt(i + k)) return false;
+  return true;
+}
+
+/** A string with its own storage (not a slice of a longer one). */
+function flatten(s: string): string {
+  return Buffer.from(s, 'utf16le').toString('utf16le');
+}

@@ -1,0 +1,138 @@
+/**
+ * The columnar znode store against a plain model: lookups, sibling lists, id reuse, data pages and their
+ * compaction, the (parent, name) table under churn.
+ */
+import { NONE, NodeStore, ROOT } from '../../src/tree/nodeStore';
+import { mulberry32 } from '../../compat-tests/lib/prng';
+
+describe('NodeStore', () => {
+  test('lookups: the root under "" and "/", odd paths find nothing', () => {
+    const s = new NodeStore();
+    const a = s.addChild(ROOT, 'a');
+    const b = s.addChild(a, 'b');
+    expect(s.lookup('')).toBe(ROOT);
+    expect(s.lookup('/')).toBe(ROOT);
+    expect(s.lookup('/a')).toBe(a);
+    expect(s.lookup('/a/b')).toBe(b);
+    for (const p of ['a', '/a/', '//a', '/a//b', '/a/b/', '/b', '/a/bb', '/a/b/c', 'x/a']) expect(s.lookup(p)).toBe(NONE);
+    expect(s.lookupRange('/a/b', 2)).toBe(a);
+    expect(s.lookupRange('/a/b', 0)).toBe(ROOT);
+    expect(s.pathOf(b)).toBe('/a/b');
+    expect(s.pathOf(ROOT)).toBe('/');
+  });
+
+  test('children in insertion order; HashSet capacity grows and never shrinks', () => {
+    const s = new NodeStore();
+    const ids = ['x', 'y', 'z', 'w', 'v', 'u', 't'].map((n) => s.addChild(ROOT, n));
+    expect(s.childNames(ROOT)).toEqual(['x', 'y', 'z', 'w', 'v', 'u', 't']);
+    expect(s.childCapacity[ROOT]).toBe(16);
+    s.remove(ids[0]);
+    s.remove(ids[3]);
+    s.remove(ids[6]);
+    expect(s.childNames(ROOT)).toEqual(['y', 'z', 'v', 'u']);
+    expect(s.numChildren[ROOT]).toBe(4);
+    expect(s.childCapacity[ROOT]).toBe(16);
+    const again = s.addChild(ROOT, 'x');
+    expect(s.childNames(ROOT)).toEqual(['y', 'z', 'v', 'u', 'x']);
+    expect(s.lookup('/x')).toBe(again);
+  });
+
+  test('a freed id is reused and its generation moves on', () => {
+    const s = new NodeStore();
+    const a = s.addChild(ROOT, 'a');
+    const g = s.generation[a];
+    s.setData(a, Buffer.from('hello'));
+    s.remove(a);
+    expect(s.isLive(a)).toBe(false);
+    const b = s.addChild(ROOT, 'b');
+    expect(b).toBe(a);
+    expect(s.generation[b]).toBe(g + 1);
+    expect(s.data(b)).toBeNull();
+    expect(s.numChildren[b]).toBe(0);
+  });
+
+  test('removing a znode takes any children left under it along', () => {
+    const s = new NodeStore();
+    const a = s.addChild(ROOT, 'a');
+    s.addChild(s.addChild(a, 'b'), 'c');
+    s.remove(a);
+    expect(s.count).toBe(1);
+    expect(s.lookup('/a/b/c')).toBe(NONE);
+  });
+
+  test('owners: zero, negative and TTL-shaped values round trip', () => {
+    const s = new NodeStore();
+    const a = s.addChild(ROOT, 'a');
+    for (const o of [0n, 1n, 0x72e0ab3400000001n, -9223372036854775808n, -1n, 0xff00000000001234n - (1n << 64n)]) {
+      s.setOwner(a, o);
+      expect(s.owner(a)).toBe(o);
+      expect(s.hasOwner(a)).toBe(o !== 0n);
+    }
+  });
+
+  test('data: null, empty, small and page-sized values; views survive later changes', () => {
+    const s = new NodeStore();
+    const a = s.addChild(ROOT, 'a');
+    expect(s.data(a)).toBeNull();
+    s.setData(a, Buffer.alloc(0));
+    expect(s.data(a)).toEqual(Buffer.alloc(0));
+    s.setData(a, Buffer.from('v1'));
+    const view = s.data(a)!;
+    s.setData(a, Buffer.from('v2'));
+    expect(view.toString()).toBe('v1');
+    expect(s.data(a)!.toString()).toBe('v2');
+    const big = Buffer.alloc(3 << 20, 7);
+    s.setData(a, big);
+    expect(s.data(a)!.equals(big)).toBe(true);
+    s.setData(a, null);
+    expect(s.data(a)).toBeNull();
+    expect(s.dataLength(a)).toBe(0);
+  });
+
+  test('churn against a model: names, data and compaction stay right', () => {
+    const rnd = mulberry32(42);
+    const s = new NodeStore();
+    const model = new Map<string, { id: number; data: Buffer | null }>();
+    const dirs = [ROOT, s.addChild(ROOT, 'd1'), s.addChild(ROOT, 'd2')];
+    const dirPaths = ['', '/d1', '/d2'];
+    for (let step = 0; step < 60000; step++) {
+      const d = Math.floor(rnd() * 3);
+      const name = `n${Math.floor(rnd() * 3000)}`;
+      const path = `${dirPaths[d]}/${name}`;
+      const cur = model.get(path);
+      const r = rnd();
+      if (cur === undefined) {
+        const id = s.addChild(dirs[d], name);
+        const data = r < 0.1 ? null : Buffer.alloc(Math.floor(rnd() * 3000), step & 0xff);
+        s.setData(id, data);
+        model.set(path, { id, data });
+      } else if (r < 0.5) {
+        s.remove(cur.id);
+        model.delete(path);
+      } else {
+        const data = Buffer.alloc(Math.floor(rnd() * 5000), (step * 7) & 0xff);
+        s.setData(cur.id, data);
+        cur.data = data;
+      }
+    }
+    expect(s.count).toBe(model.size + 3);
+    for (const [path, { id, data }] of model) {
+      expect(s.lookup(path)).toBe(id);
+      const got = s.data(id);
+      if (data === null) expect(got).toBeNull();
+      else expect(got!.equals(data)).toBe(true);
+    }
+    for (let i = 0; i < 3000; i++) {
+      for (let d = 0; d < 3; d++) {
+        const p = `${dirPaths[d]}/n${i}`;
+        if (!model.has(p)) expect(s.lookup(p)).toBe(NONE);
+      }
+    }
+    const total = dirs.reduce((n, d) => n + s.numChildren[d], 0) - 2;
+    expect(total).toBe(model.size);
+    // Compaction keeps the pages near the live bytes: at most about twice, plus the page being filled.
+    let live = 0;
+    for (const { data } of model.values()) live += data === null ? 0 : data.length + 8;
+    expect(s.dataPageBytes).toBeLessThan(live * 2 + (8 << 20));
+  });
+});
