@@ -83,12 +83,23 @@ const CHUNK = WASM_PAGES << 16;
 /** Below this many bytes the copy into wasm memory costs more than it saves. */
 const WASM_MIN = 64;
 
-let wasm: { adler: (ptr: number, len: number, ab: number) => number; mem: Uint8Array } | null | undefined;
+/** The part of the WebAssembly API used here (the project's TypeScript libs do not declare it). */
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: { adler: AdlerFn; mem: { buffer: ArrayBuffer } } };
+};
+type AdlerFn = (ptr: number, len: number, ab: number) => number;
+interface AdlerWasm {
+  adler: AdlerFn;
+  mem: Uint8Array;
+}
 
-function loadWasm(): typeof wasm {
+/** Compiled on first use; null where WebAssembly is unavailable (the JS loop serves then). */
+let wasm: AdlerWasm | null | undefined;
+
+function loadWasm(): AdlerWasm | null {
   try {
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(adlerModule()));
-    const e = inst.exports as { adler: (ptr: number, len: number, ab: number) => number; mem: WebAssembly.Memory };
+    const e = new WebAssembly.Instance(new WebAssembly.Module(adlerModule())).exports;
     return { adler: e.adler, mem: new Uint8Array(e.mem.buffer) };
   } catch {
     return null;
@@ -103,12 +114,13 @@ export class Adler32 {
   update(buf: Uint8Array, start = 0, end = buf.length): this {
     if (end - start >= WASM_MIN) {
       if (wasm === undefined) wasm = loadWasm();
-      if (wasm !== null) {
+      const w = wasm;
+      if (w !== null) {
         let ab = (this.b << 16) | this.a;
         for (let i = start; i < end; i += CHUNK) {
           const n = Math.min(CHUNK, end - i);
-          wasm.mem.set(buf.subarray(i, i + n), 0);
-          ab = wasm.adler(0, n, ab);
+          w.mem.set(buf.subarray(i, i + n), 0);
+          ab = w.adler(0, n, ab);
         }
         this.a = ab & 0xffff;
         this.b = ab >>> 16;
