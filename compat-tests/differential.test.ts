@@ -3,7 +3,7 @@
  * (error codes, reply zxids, data, children, normalized Stat, events in arrival order) must be equal.
  */
 import { RunningServer, startOracle, startZkts } from './lib/servers';
-import { OPEN_ACL, World, ops, runScenario } from './lib/wire';
+import { OPEN_ACL, World, dropAndWait, ops, runScenario } from './lib/wire';
 import { OpCode } from '../src/protocol/opCodes';
 
 let apache: RunningServer;
@@ -243,7 +243,7 @@ const scenarios: [string, (w: World) => Promise<void>][] = [
       const A = await w.session('A');
       await A.run(ops.create('/s', 'x', 1));
       const { sessionId, passwd } = A.client.session!;
-      A.client.destroy();
+      await dropAndWait(w.port, A.client);
       const A2 = await w.session('A2', { sessionId, passwd });
       await A2.run(ops.exists('/s'));
       const bad = Buffer.from(passwd);

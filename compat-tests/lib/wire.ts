@@ -9,6 +9,7 @@ import { JuteWriter } from '../../src/jute/writer';
 import * as R from '../../src/jute/records';
 import { FieldType } from '../../src/jute/schema';
 import { OpCode } from '../../src/protocol/opCodes';
+import { fourLetterWord } from './servers';
 
 export const OPEN_ACL: R.ACL[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 
@@ -289,9 +290,9 @@ export class Session {
     this.world.steps.push({ who: this.name, op: 'closeSession', err });
   }
 
-  /** Drops the TCP connection, leaving the session to expire. */
-  drop(): void {
-    this.client.destroy();
+  /** Drops the TCP connection, leaving the session to expire; returns once the server has noticed. */
+  async drop(): Promise<void> {
+    await dropAndWait(this.world.port, this.client);
     this.world.steps.push({ who: this.name, op: 'drop' });
   }
 }
@@ -370,6 +371,26 @@ function argsOf(op: Op): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(op.value)) out[k] = Buffer.isBuffer(v) ? v.toString('utf8') : v;
   return out;
+}
+
+/**
+ * Closes a client's socket and waits until the server no longer lists the connection (4lw `cons`). Servers
+ * notice a closed socket on their own schedule; what a later reconnect of the same session does depends on
+ * whether that happened first (Apache unregisters the session when any of its connections closes), so
+ * differential tests make it happen first on both servers.
+ */
+export async function dropAndWait(port: number, client: RawClient, timeoutMs = 5_000): Promise<boolean> {
+  const local = client.localPort;
+  client.destroy();
+  if (local === undefined) return true;
+  const needle = `:${local}[`;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const cons = await fourLetterWord('127.0.0.1', port, 'cons', 2_000).catch(() => null);
+    if (cons !== null && !cons.includes(needle)) return true;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return false;
 }
 
 /** Runs one scenario against a server and returns its transcript. */

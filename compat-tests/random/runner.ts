@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { RunningServer, fourLetterWord, startOracle, startZkts } from '../lib/servers';
-import { OPEN_ACL, Op, StepRecord, World, ops } from '../lib/wire';
+import { OPEN_ACL, Op, StepRecord, World, dropAndWait, ops } from '../lib/wire';
 import { Received } from '../../src/client/rawClient';
 import { Action, GenOp, GenOptions, Generator, KNOWN_DIVERGENCES, Rel, SUPER_DIGEST, SUPER_PASSWORD, describe, mk, weight } from './generator';
 
@@ -298,7 +298,7 @@ export class Runner {
       case 'drop': {
         if (l === undefined || c === null) return;
         await this.ping(c);
-        c.client.destroy();
+        await dropAndWait(this.port, c.client);
         c.dead = true;
         l.conn = null;
         this.push({ who: c.name, op: 'drop' });

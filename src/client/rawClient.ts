@@ -100,6 +100,11 @@ export class RawClient {
     return c;
   }
 
+  /** The client's own port (what the server lists this connection under), while connected. */
+  get localPort(): number | undefined {
+    return this.socket.localPort;
+  }
+
   /** Raw bytes onto the socket (malformed-input tests). */
   writeRaw(b: Buffer): void {
     this.socket.write(b);

@@ -431,16 +431,16 @@ export class ZooKeeperServer {
       cnxn.outstanding++;
       this.submitRequest(new Request(cnxn, session.id, 0, OpCode.createSession, body, cnxn.authInfo, LOCAL_OWNER, Date.now()));
     } else {
-      // A reconnect takes the session away from any connection still holding it.
-      const old = this.sessionCnxns.get(sessionId);
-      if (old !== undefined && old !== cnxn) old.close('client reconnected elsewhere');
+      // A reconnect, even with a wrong password, takes the session away from the connection registered
+      // for it (ServerCnxnFactory.closeSession), then registers itself, as Apache's setSessionId does.
+      this.closeSessionConnections(sessionId, 'client reconnected elsewhere');
       cnxn.sessionId = sessionId;
+      this.sessionCnxns.set(sessionId, cnxn);
       const passwd = req.passwd ?? Buffer.alloc(0);
       const valid = generatePasswd(sessionId).equals(passwd) && this.sessionTracker.touchSessionWithTimeout(sessionId, timeout, this.monotonic());
       if (!valid && generatePasswd(sessionId).equals(passwd) === false) {
         this.log.warn(`Incorrect password from ${cnxn.remoteAddress}:${cnxn.remotePort} for session 0x${sessionId.toString(16)}`);
       }
-      if (valid) this.sessionCnxns.set(sessionId, cnxn);
       this.finishSessionInit(cnxn, valid);
     }
   }
@@ -633,14 +633,20 @@ export class ZooKeeperServer {
     this.submitRequest(new Request(null, sessionId, 0, OpCode.closeSession, Buffer.alloc(0), [], LOCAL_OWNER, Date.now()));
   }
 
-  closeSessionConnections(sessionId: bigint): void {
+  /** ServerCnxnFactory.closeSession: closes the connection registered for the session, if any. */
+  closeSessionConnections(sessionId: bigint, reason = 'session expired'): void {
     const c = this.sessionCnxns.get(sessionId);
-    if (c !== undefined) c.close('session expired');
+    this.sessionCnxns.delete(sessionId);
+    if (c !== undefined) c.close(reason);
   }
 
   removeCnxn(cnxn: ServerCnxn, reason: string): void {
     this.cnxns.delete(cnxn);
-    if (cnxn.sessionId !== 0n && this.sessionCnxns.get(cnxn.sessionId) === cnxn) this.sessionCnxns.delete(cnxn.sessionId);
+    // As Apache's removeCnxnFromSessionMap: any connection of the session that closes unregisters the
+    // session, even when a newer connection registered since (a refused reconnect, or a dropped connection
+    // whose close is noticed after its client reconnected). The live connection is then no longer closed
+    // by a later reconnect or by the session's expiry; clients can see that, so zkts does the same.
+    if (cnxn.sessionId !== 0n) this.sessionCnxns.delete(cnxn.sessionId);
     this.dataTree.removeCnxn(cnxn);
     if (cnxn.sessionId !== 0n) this.log.debug(`Closed connection for session 0x${cnxn.sessionId.toString(16)}: ${reason}`);
   }
