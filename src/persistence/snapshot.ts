@@ -229,8 +229,7 @@ function putInt(b: Buffer, o: number, v: number): void {
 
 /** One record of the znode list: path, data, ACL id and StatPersisted; the path's bytes are given. */
 function writeNode(w: JuteWriter, path: Buffer, pathLen: number, s: NodeStore, id: number): void {
-  const data = s.data(id);
-  const dataLen = data === null ? -1 : data.length;
+  const dataLen = s.dataLen[id];
   w.ensure(4 + pathLen + 4 + Math.max(dataLen, 0) + 76);
   const b = w.buf;
   let o = w.offset;
@@ -240,7 +239,7 @@ function writeNode(w: JuteWriter, path: Buffer, pathLen: number, s: NodeStore, i
   putInt(b, o, dataLen);
   o += 4;
   if (dataLen > 0) {
-    b.set(data!, o);
+    s.copyData(id, b, o);
     o += dataLen;
   }
   putLong53(b, o, s.acl[id]);

@@ -54,13 +54,22 @@ export function paddedSize(position: number, fileSize: number, preAllocSize: num
   return fileSize;
 }
 
-/** One serialized log entry: Adler32 of the txn bytes, the bytes as a jute buffer, then 'B'. */
-export function marshallEntry(out: JuteWriter, scratch: JuteWriter, hdr: R.TxnHeader, txn: TxnBody): void {
-  scratch.reset();
-  R.TxnHeader.write(scratch, hdr);
-  writeTxn(scratch, hdr.type, txn);
-  out.writeLong53(adler32(scratch.buf, 0, scratch.offset));
-  out.writeBuffer(scratch.buf.subarray(0, scratch.offset));
+/**
+ * One serialized log entry: Adler32 of the txn bytes, the bytes as a jute buffer, then 'B'. The txn is
+ * serialized in place, after room left for the checksum and length, so its bytes are not copied again.
+ */
+export function marshallEntry(out: JuteWriter, hdr: R.TxnHeader, txn: TxnBody): void {
+  out.ensure(12);
+  const at = out.offset;
+  out.offset = at + 12;
+  R.TxnHeader.write(out, hdr);
+  writeTxn(out, hdr.type, txn);
+  const end = out.offset;
+  // `out.buf` may have been replaced while it grew: take it only now.
+  const b = out.buf;
+  b.writeUInt32BE(0, at);
+  b.writeUInt32BE(adler32(b, at + 12, end), at + 4);
+  b.writeInt32BE(end - at - 12, at + 8);
   out.ensure(1);
   out.buf[out.offset++] = EOR;
 }
@@ -82,7 +91,6 @@ export class FileTxnLog implements TxnLogSink {
   private fileSize = 0;
   /** Entries appended and not yet written. */
   private pending = new JuteWriter(64 * 1024);
-  private readonly scratch = new JuteWriter(4096);
   /** The zxid the next file is named after, once the txn that starts it has been appended. */
   private nextFileZxid: number | null = null;
   /** A roll was asked for (or nothing was written yet): the next txn appended starts a file. */
@@ -113,7 +121,7 @@ export class FileTxnLog implements TxnLogSink {
       this.nextFileZxid = hdr.zxid;
       this.splitAt = this.pending.offset;
     }
-    marshallEntry(this.pending, this.scratch, hdr, txn);
+    marshallEntry(this.pending, hdr, txn);
     this.txnsSinceRoll++;
   }
 

@@ -17,6 +17,16 @@ function keyOf(acl: ACL[]): string {
   return k;
 }
 
+function sameAcl(a: ACL[], b: ACL[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x.perms !== y.perms || x.id.scheme !== y.id.scheme || x.id.id !== y.id.id) return false;
+  }
+  return true;
+}
+
 /**
  * Interns ACL lists: every znode stores a small integer and equal lists share one entry, as Apache's
  * ReferenceCountedACLCache does; the ids are what snapshots store.
@@ -25,9 +35,16 @@ export class AclCache {
   private byId = new Map<number, Entry>();
   private byKey = new Map<string, Entry>();
   private nextId = 0;
+  /** The entry found last: creates mostly repeat one ACL, and comparing beats building a key. */
+  private last: Entry | null = null;
 
   convertAcls(acl: ACL[] | null): number {
     if (acl === null) return OPEN_UNSAFE_ACL_ID;
+    const last = this.last;
+    if (last !== null && last.refs > 0 && sameAcl(last.acl, acl)) {
+      last.refs++;
+      return last.id;
+    }
     const key = keyOf(acl);
     let e = this.byKey.get(key);
     if (e === undefined) {
@@ -36,6 +53,7 @@ export class AclCache {
       this.byId.set(e.id, e);
     }
     e.refs++;
+    this.last = e;
     return e.id;
   }
 
@@ -74,6 +92,7 @@ export class AclCache {
   }
 
   clear(): void {
+    this.last = null;
     this.byId.clear();
     this.byKey.clear();
     this.nextId = 0;

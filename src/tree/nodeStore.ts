@@ -355,6 +355,14 @@ export class NodeStore {
     return this.pages[this.dataPage[id]]!.subarray(off, off + len);
   }
 
+  /** Copies the znode's data bytes into `dst` at `at` (nothing for null or empty data). */
+  copyData(id: number, dst: Uint8Array, at: number): void {
+    const len = this.dataLen[id];
+    if (len <= 0) return;
+    const off = this.dataOff[id] + REC_HEADER;
+    this.pages[this.dataPage[id]]!.copy(dst, at, off, off + len);
+  }
+
   /** Replaces the znode's data with a copy of `src` (null for none). */
   setData(id: number, src: Uint8Array | null): void {
     const oldPage = this.dataPage[id];
