@@ -365,16 +365,13 @@ export class NodeStore {
 
   /** Replaces the znode's data with a copy of `src` (null for none). */
   setData(id: number, src: Uint8Array | null): void {
-    const oldPage = this.dataPage[id];
-    const oldOff = this.dataOff[id];
-    const oldLen = this.dataLen[id];
-    this.dataPage[id] = NONE;
-    if (src === null) this.dataLen[id] = -1;
-    else {
-      this.dataLen[id] = src.length;
-      if (src.length > 0) this.append(id, src, 0, src.length);
-    }
-    if (oldPage !== NONE) this.release(oldPage, oldOff, oldLen);
+    // The old record goes first: were it released after the append, the append could already have
+    // compacted its page (the page it was filling), and the release would count a dropped page again.
+    // `src` may view a page; pages are never overwritten, so it stays readable.
+    this.freeData(id);
+    if (src === null) return;
+    this.dataLen[id] = src.length;
+    if (src.length > 0) this.append(id, src, 0, src.length);
   }
 
   /** Sets data from s[start, end) of a buffer (snapshot restore), null when `start` is -1. */
@@ -433,6 +430,7 @@ export class NodeStore {
   }
 
   private release(p: number, off: number, len: number): void {
+    if (this.pages[p] === null) throw new Error(`data page ${p} released after it was dropped`);
     this.pageDead[p] += REC_HEADER + len;
     if (p !== this.curPage && this.pageDead[p] * 2 > this.pageUsed[p]) this.compact(p);
   }

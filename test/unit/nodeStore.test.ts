@@ -89,6 +89,32 @@ describe('NodeStore', () => {
     expect(s.dataLength(a)).toBe(0);
   });
 
+  test('rewriting one value until its page is mostly dead: the page switch compacts it once', () => {
+    const s = new NodeStore();
+    const a = s.addChild(ROOT, 'a');
+    const b = s.addChild(ROOT, 'b');
+    s.setData(b, Buffer.alloc(1000, 2));
+    // 100 KB values: about 40 to a page. Each rewrite of a leaves its old record dead in the page being
+    // filled; the rewrite that opens the next page compacts that page, b's record included.
+    for (let i = 0; i < 200; i++) {
+      s.setData(a, Buffer.alloc(100_000, i & 0xff));
+      const c = s.addChild(ROOT, `c${i}`);
+      s.setData(c, Buffer.alloc(10, 1));
+      s.remove(c);
+      expect(s.data(b)!.equals(Buffer.alloc(1000, 2))).toBe(true);
+    }
+    // Then pages fill with live values only: page switches without compactions take fresh pages.
+    const fresh: number[] = [];
+    for (let i = 0; i < 120; i++) {
+      fresh.push(s.addChild(ROOT, `d${i}`));
+      s.setData(fresh[i], Buffer.alloc(100_000, i));
+    }
+    for (let i = 0; i < 120; i++) expect(s.data(fresh[i])!.equals(Buffer.alloc(100_000, i))).toBe(true);
+    expect(s.data(a)!.equals(Buffer.alloc(100_000, 199))).toBe(true);
+    expect(s.data(b)!.equals(Buffer.alloc(1000, 2))).toBe(true);
+    expect(s.dataPageBytes).toBeLessThanOrEqual(7 * (4 << 20));
+  });
+
   test('churn against a model: names, data and compaction stay right', () => {
     const rnd = mulberry32(42);
     const s = new NodeStore();
@@ -110,7 +136,7 @@ describe('NodeStore', () => {
         s.remove(cur.id);
         model.delete(path);
       } else {
-        const data = Buffer.alloc(Math.floor(rnd() * 5000), (step * 7) & 0xff);
+        const data = Buffer.alloc(Math.floor(rnd() * (rnd() < 0.05 ? 300_000 : 5000)), (step * 7) & 0xff);
         s.setData(cur.id, data);
         cur.data = data;
       }
