@@ -135,24 +135,34 @@ export function readSnapshot(file: string, tree: DataTree, maxBuffer = 0x7ffffff
       sessions.set(id, r.readInt());
     }
     tree.reset();
-    // A znode record takes at least 77 bytes: rows reserved for that many cost address space only.
-    tree.store.reserve(Math.ceil(buf.length / 77));
     for (let n = r.readInt(); n > 0; n--) {
       const id = r.readLong53();
       const acl = R.ACLVector.read(r) ?? [];
       tree.aclCache.put(id, acl);
     }
+    tree.store.reserve(countZnodes(buf, r.offset) + 1);
     const f: RestoredFields = { acl: 0, czxid: 0, mzxid: 0, ctime: 0, mtime: 0, version: 0, cversion: 0, aversion: 0, ownerHi: 0, ownerLo: 0, pzxid: 0 };
-    for (let p = r.readString(); p !== '/'; p = r.readString()) {
-      if (p === null) fail('null path');
-      const dataLen = r.readInt();
+    let o = r.offset;
+    for (;;) {
+      // path (a jute string: length, bytes), data (length, bytes; -1 for null), acl (8), then
+      // StatPersisted: czxid, mzxid, ctime, mtime (8 each), version, cversion, aversion (4 each),
+      // ephemeralOwner, pzxid (8 each).
+      if (buf.length - o < 4) fail('truncated znode list');
+      const pathLen = intAt(buf, o);
+      if (pathLen < 0) fail('null path');
+      if (pathLen > maxBuffer || pathLen > buf.length - o - 4) fail(`path length ${pathLen} out of range`);
+      const pathStart = o + 4;
+      const pathEnd = pathStart + pathLen;
+      if (pathLen === 1 && buf[pathStart] === 0x2f) {
+        r.offset = pathEnd;
+        break;
+      }
+      if (buf.length - pathEnd < 4) fail('truncated znode');
+      const dataLen = intAt(buf, pathEnd);
       if (dataLen > maxBuffer) fail(`data length ${dataLen} is over the limit ${maxBuffer}`);
-      if (dataLen > r.remaining) fail('truncated data');
-      const dataStart = dataLen < 0 ? -1 : r.offset;
-      const dataEnd = dataLen < 0 ? -1 : r.offset + dataLen;
-      // acl (8), then StatPersisted: czxid, mzxid, ctime, mtime (8 each), version, cversion, aversion (4
-      // each), ephemeralOwner, pzxid (8 each).
-      let o = dataLen < 0 ? r.offset : dataEnd;
+      const dataStart = dataLen < 0 ? -1 : pathEnd + 4;
+      const dataEnd = dataLen < 0 ? -1 : pathEnd + 4 + dataLen;
+      o = pathEnd + 4 + (dataLen < 0 ? 0 : dataLen);
       if (buf.length - o < 8 + 60) fail('truncated znode');
       f.acl = long53At(buf, o);
       f.czxid = long53At(buf, o + 8);
@@ -167,7 +177,7 @@ export function readSnapshot(file: string, tree: DataTree, maxBuffer = 0x7ffffff
       f.pzxid = long53At(buf, o + 60);
       o += 68;
       r.offset = o;
-      tree.restoreNode(p!, buf, dataStart, dataEnd, f);
+      tree.restoreNode(buf, pathStart, pathEnd, dataStart, dataEnd, f);
     }
     const sealAt = r.offset;
     const val = r.readLong53();
@@ -200,6 +210,24 @@ function long53At(buf: Buffer, o: number): number {
   const hi = (buf[o] << 24) | (buf[o + 1] << 16) | (buf[o + 2] << 8) | buf[o + 3];
   if (hi >= 0x200000 || hi < -0x200000) throw new CorruptDataError(`64-bit value at offset ${o} is out of range for a zxid/time field`);
   return hi * TWO_32 + ((buf[o + 4] << 24) | (buf[o + 5] << 16) | (buf[o + 6] << 8) | buf[o + 7]) + (buf[o + 4] >= 0x80 ? TWO_32 : 0);
+}
+
+/**
+ * How many znodes the list starting at `o` holds, skipping from record to record (two lengths each): the
+ * store is sized once instead of growing and copying its columns while the snapshot loads. Stops early on
+ * anything malformed; the real parse reports it.
+ */
+function countZnodes(buf: Buffer, o: number): number {
+  let n = 0;
+  while (buf.length - o >= 4) {
+    const pathLen = intAt(buf, o);
+    if (pathLen < 0 || pathLen > buf.length - o - 8) break;
+    if (pathLen === 1 && buf[o + 4] === 0x2f) break;
+    const dataLen = intAt(buf, o + 4 + pathLen);
+    o += 4 + pathLen + 4 + (dataLen > 0 ? dataLen : 0) + 68;
+    n++;
+  }
+  return n;
 }
 
 function intAt(buf: Buffer, o: number): number {
@@ -259,7 +287,6 @@ function writeNode(w: JuteWriter, path: Buffer, pathLen: number, s: NodeStore, i
 /** The longest the snapshot walk runs before it lets requests through. */
 const SLICE_MS = 4;
 
-const SURROGATE = /[\ud800-\udfff]/;
 
 /**
  * The znode list, depth first from the root, following each znode's sibling list, so no path is looked
@@ -311,24 +338,30 @@ async function writeNodes(out: CheckedFileWriter, s: NodeStore, sliceMs: number)
     next[top] = i + 1;
     const child = kids[top][i];
     if (s.generation[child] !== gens[top][i]) continue;
-    const name = s.names[child];
     const end = ends[top];
-    // '/' + the name: UTF-16 units take at most 3 bytes each.
-    if (path.length < end + 1 + name.length * 3) {
-      const bigger = Buffer.allocUnsafe(Math.max(path.length * 2, end + 1 + name.length * 3));
+    // '/' + the name, copied from its record; a name stores at most 3 bytes per UTF-16 unit, and the
+    // record's byte length bounds it.
+    const room = end + 1 + s.nameByteLength(child) * 2;
+    if (path.length < room) {
+      const bigger = Buffer.allocUnsafe(Math.max(path.length * 2, room));
       path.copy(bigger, 0, 0, end);
       path = bigger;
     }
     path[end] = 0x2f;
-    let len = path.write(name, end + 1, 'utf8');
-    if (len !== name.length && SURROGATE.test(name)) {
-      // Apache's string encoding differs from UTF-8 here: take the writer's bytes.
+    let childEnd = s.copyName(child, path, end + 1);
+    if (childEnd < 0) {
+      // A supplementary character: Apache writes each surrogate in 3 bytes where UTF-8 takes 4 for both.
       scratch.reset();
-      scratch.writeString(name);
-      len = scratch.offset - 4;
+      scratch.writeString(s.nameOf(child));
+      const len = scratch.offset - 4;
+      if (path.length < end + 1 + len) {
+        const bigger = Buffer.allocUnsafe(end + 1 + len);
+        path.copy(bigger, 0, 0, end + 1);
+        path = bigger;
+      }
       scratch.buf.copy(path, end + 1, 4, scratch.offset);
+      childEnd = end + 1 + len;
     }
-    const childEnd = end + 1 + len;
     writeNode(w, path, childEnd, s, child);
     open(child, childEnd);
     // Yield to the event loop after a few milliseconds of work, so that requests wait at most that long.

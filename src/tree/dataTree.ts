@@ -13,7 +13,7 @@ import { JavaStringSet, javaStringSetOrder } from '../util/javaHash';
 import { LIMIT_NODE, QUOTA_ROOT, QuotaStatsError, STAT_NODE, StatsTrack, statPath } from './quotas';
 import { JuteWriter } from '../jute/writer';
 import { javaUtf8Decode } from '../jute/javaUtf8';
-import { NONE, NodeStore, ROOT } from './nodeStore';
+import { NONE, NodeStore, ROOT, sameBytes } from './nodeStore';
 
 /** The ephemeralOwner of a plain znode, shared so that a million of them hold no BigInt of their own. */
 export const NO_OWNER = 0n;
@@ -206,55 +206,84 @@ export class DataTree {
     this.aclCache.clear();
     this.approximateDataSize = 0;
     this.lastProcessedZxid = 0;
-    this.restorePaths = [];
-    this.restoreIds = [];
+    this.chainStart = [];
+    this.chainLen = [];
+    this.chainIds = [];
     this.restoredRoot = false;
   }
 
   /**
-   * The ancestors of the node restored last (paths and ids, root first): snapshots list the tree depth
-   * first, so a node's parent is on this chain and is found by comparing prefixes.
+   * The ancestors of the node restored last (their paths as byte ranges of the snapshot buffer, and ids;
+   * root first): snapshots list the tree depth first, so a node's parent is on this chain and is found by
+   * comparing bytes, without a string per znode.
    */
-  private restorePaths: string[] = [];
-  private restoreIds: number[] = [];
+  private chainStart: number[] = [];
+  private chainLen: number[] = [];
+  private chainIds: number[] = [];
   private restoredRoot = false;
 
   /**
-   * Adds a node read from a snapshot: its path, its data as buf[dataStart, dataEnd) (dataStart -1 for
-   * null), and its persisted fields. Parents come before children, as snapshots list them.
+   * Adds a znode read from a snapshot: its path b[pathStart, pathEnd) as the snapshot encodes it, its data
+   * b[dataStart, dataEnd) (dataStart -1 for null) and its persisted fields. Parents come before children,
+   * as snapshots list them.
    */
-  restoreNode(path: string, buf: Uint8Array, dataStart: number, dataEnd: number, f: RestoredFields): void {
+  restoreNode(b: Buffer, pathStart: number, pathEnd: number, dataStart: number, dataEnd: number, f: RestoredFields): void {
     const s = this.store;
-    const dataLength = dataStart < 0 ? 0 : dataEnd - dataStart;
-    const slash = path.lastIndexOf('/');
-    const paths = this.restorePaths;
-    const ids = this.restoreIds;
+    let ascii = true;
+    let slash = -1;
+    for (let k = pathStart; k < pathEnd; k++) {
+      const c = b[k];
+      if (c >= 0x80) ascii = false;
+      else if (c === 0x2f) slash = k;
+    }
+    const starts = this.chainStart;
+    const lens = this.chainLen;
+    const ids = this.chainIds;
     let id: number;
+    let path: string | null = null;
     if (slash === -1) {
-      if (path !== '') throw new Error(`snapshot node ${path} is not a path`);
+      if (pathEnd !== pathStart) throw new Error(`snapshot node ${javaUtf8Decode(b, pathStart, pathEnd)} is not a path`);
       id = ROOT;
+      s.setDataFrom(ROOT, b, dataStart, dataEnd);
       // The "/" alias counts in the data size too, as it does in Apache's node map.
-      this.approximateDataSize += 1 + dataLength;
-      paths.length = 0;
+      this.approximateDataSize += 1 + s.dataLength(ROOT);
+      starts.length = 0;
+      lens.length = 0;
       ids.length = 0;
       this.restoredRoot = true;
+      path = '';
     } else {
-      while (paths.length > 0 && paths[paths.length - 1].length > slash) {
-        paths.pop();
+      const parentLen = slash - pathStart;
+      while (lens.length > 0 && lens[lens.length - 1] > parentLen) {
+        starts.pop();
+        lens.pop();
         ids.pop();
       }
-      const top = paths.length - 1;
+      const top = lens.length - 1;
       let parent: number;
-      if (top >= 0 && paths[top].length === slash && path.startsWith(paths[top])) parent = ids[top];
-      else parent = s.lookupRange(path, slash);
-      if (parent === NONE) throw new Error(`Invalid Datatree, unable to find parent ${path.substring(0, slash)} of path ${path}`);
-      id = s.childOf(parent, path, slash + 1, path.length);
-      if (id === NONE) id = s.addChild(parent, path.substring(slash + 1));
+      if (top >= 0 && lens[top] === parentLen && sameBytes(b, starts[top], b, pathStart, slash)) parent = ids[top];
+      else {
+        path = javaUtf8Decode(b, pathStart, pathEnd);
+        parent = s.lookupRange(path, path.lastIndexOf('/'));
+      }
+      if (parent === NONE) {
+        path ??= javaUtf8Decode(b, pathStart, pathEnd);
+        throw new Error(`Invalid Datatree, unable to find parent ${path.substring(0, path.lastIndexOf('/'))} of path ${path}`);
+      }
+      if (ascii) {
+        id = s.childFromBytes(parent, b, slash + 1, pathEnd, NodeStore.hashOfBytes(b, slash + 1, pathEnd), dataStart, dataEnd);
+      } else {
+        // A name beyond ASCII: as a string, decoded the way Java wrote it.
+        path ??= javaUtf8Decode(b, pathStart, pathEnd);
+        const cut = path.lastIndexOf('/');
+        id = s.childOf(parent, path, cut + 1, path.length);
+        if (id === NONE) id = s.addChild(parent, path.substring(cut + 1));
+        s.setDataFrom(id, b, dataStart, dataEnd);
+      }
     }
-    paths.push(path);
+    starts.push(pathStart);
+    lens.push(pathEnd - pathStart);
     ids.push(id);
-    s.setData(id, null);
-    s.setDataFrom(id, buf, dataStart, dataEnd);
     s.acl[id] = f.acl;
     s.czxid[id] = f.czxid;
     s.mzxid[id] = f.mzxid;
@@ -266,17 +295,23 @@ export class DataTree {
     s.ownerHi[id] = f.ownerHi;
     s.ownerLo[id] = f.ownerLo;
     s.pzxid[id] = f.pzxid;
-    if (!this.aclCache.has(f.acl)) this.pendingAcl.add(path);
-    else this.aclCache.addUsage(f.acl);
-    this.approximateDataSize += path.length + dataLength;
-    if (s.hasOwner(id)) this.track(path, s.owner(id));
+    const units = ascii ? pathEnd - pathStart : (path ??= javaUtf8Decode(b, pathStart, pathEnd)).length;
+    this.approximateDataSize += units + s.dataLength(id);
+    const aclKnown = this.aclCache.has(f.acl);
+    if (aclKnown) this.aclCache.addUsage(f.acl);
+    if (!aclKnown || s.hasOwner(id)) {
+      path ??= javaUtf8Decode(b, pathStart, pathEnd);
+      if (!aclKnown) this.pendingAcl.add(path);
+      if (s.hasOwner(id)) this.track(path, s.owner(id));
+    }
   }
 
   /** Completes a snapshot load: the tree now stands at `zxid`. */
   finishRestore(zxid: number): void {
     if (!this.restoredRoot) throw new Error('snapshot has no root');
-    this.restorePaths = [];
-    this.restoreIds = [];
+    this.chainStart = [];
+    this.chainLen = [];
+    this.chainIds = [];
     this.lastProcessedZxid = zxid;
     this.setupQuota();
   }
@@ -348,7 +383,7 @@ export class DataTree {
         }
         continue;
       }
-      for (let c = s.firstChild[id]; c !== NONE; c = s.nextSibling[c]) stack.push([c, `${p}/${s.names[c]}`]);
+      for (let c = s.firstChild[id]; c !== NONE; c = s.nextSibling[c]) stack.push([c, `${p}/${s.nameOf(c)}`]);
     }
   }
 
@@ -405,11 +440,11 @@ export class DataTree {
     const s = this.store;
     const out: string[] = [''];
     const stack: [number, string][] = [];
-    for (let c = s.lastChild[ROOT]; c !== NONE; c = s.prevSibling[c]) stack.push([c, `/${s.names[c]}`]);
+    for (let c = s.lastChild[ROOT]; c !== NONE; c = s.prevSibling[c]) stack.push([c, `/${s.nameOf(c)}`]);
     while (stack.length > 0) {
       const [id, p] = stack.pop()!;
       out.push(p);
-      for (let c = s.lastChild[id]; c !== NONE; c = s.prevSibling[c]) stack.push([c, `${p}/${s.names[c]}`]);
+      for (let c = s.lastChild[id]; c !== NONE; c = s.prevSibling[c]) stack.push([c, `${p}/${s.nameOf(c)}`]);
     }
     return out;
   }
@@ -462,7 +497,7 @@ export class DataTree {
     if (watcher !== null) this.childWatches.addWatch(path, watcher);
     if (this.observer !== null) {
       let bytes = 0;
-      for (let c = s.firstChild[id]; c !== NONE; c = s.nextSibling[c]) bytes += s.names[c].length;
+      for (let c = s.firstChild[id]; c !== NONE; c = s.nextSibling[c]) bytes += s.nameUnits(c);
       this.observer.updateReadStat(path, bytes);
     }
     return new DataNode(s, id);

@@ -1,9 +1,9 @@
 /**
  * The znodes of a DataTree, column by column. A million znodes as JS objects cost ~430 bytes each on the
  * heap (the object, a boxed number per zxid and time, a Buffer object per value, two hash-map entries) and
- * give the garbage collector a million objects to mark. Here a znode is an index into typed arrays: its
- * Stat fields, its place among its siblings, its name; data bytes live in large pages. What remains on
- * the JS heap per znode is its name string.
+ * give the garbage collector a million objects to mark. Here a znode is an index into typed arrays (its
+ * Stat fields, its place among its siblings) and one record in a large page holding its name and data
+ * bytes. Nothing per znode lives on the JS heap.
  *
  * Lookups go through one open-addressing table keyed by (parent, name), so a path is resolved component
  * by component without building substrings; there is no path -> znode map.
@@ -14,10 +14,15 @@ import { javaStringSetOrder } from '../util/javaHash';
 export const NONE = -1;
 export const ROOT = 0;
 
-/** Data pages: values are appended; a page half dead is compacted into the current one. */
+/** Record pages: records are appended; a page half dead is compacted into the current one. */
 const PAGE_SIZE = 4 << 20;
-/** A record in a page: owner id and length (little-endian int32s), then the bytes. */
-const REC_HEADER = 8;
+/**
+ * A znode's record: its id, name length and data length (-1: null) as little-endian int32s, then the
+ * name (UTF-8) and the data. A znode's record is rewritten whole when its data changes.
+ */
+const REC_HEADER = 12;
+/** Names that take the fast comparisons: every code unit below 0x80, one byte each. */
+const ASCII_LIMIT = 0x80;
 
 const ZERO_OWNER = 0n;
 
@@ -25,6 +30,13 @@ const ZERO_OWNER = 0n;
 function hashRange(s: string, i: number, j: number): number {
   let h = 0x811c9dc5 | 0;
   for (let k = i; k < j; k++) h = Math.imul(h ^ s.charCodeAt(k), 0x01000193);
+  return h;
+}
+
+/** FNV-1a over bytes that are ASCII (equal to the code units hashRange sees). */
+function hashBytes(b: Uint8Array, i: number, j: number): number {
+  let h = 0x811c9dc5 | 0;
+  for (let k = i; k < j; k++) h = Math.imul(h ^ b[k], 0x01000193);
   return h;
 }
 
@@ -80,17 +92,19 @@ export class NodeStore {
   /** Bumped whenever an id is freed: a walk that outlives a delete can tell a reused id. */
   generation: Int32Array = new Int32Array(0);
   private nameHash: Int32Array = new Int32Array(0);
-  readonly names: string[] = [];
 
-  // Data: -1 length is null data; page -1 means no bytes stored (null or empty).
+  /** Data length; -1 for null data. */
   dataLen: Int32Array = new Int32Array(0);
-  private dataPage: Int32Array = new Int32Array(0);
-  private dataOff: Int32Array = new Int32Array(0);
+  // Where each znode's record is.
+  private recPage: Int32Array = new Int32Array(0);
+  private recOff: Int32Array = new Int32Array(0);
   private pages: (Buffer | null)[] = [];
   private pageUsed: number[] = [];
   private pageDead: number[] = [];
   private freePages: number[] = [];
-  private curPage = -1;
+  private curPage = NONE;
+  /** A name encoded here before it goes into a record. */
+  private scratch = Buffer.allocUnsafe(256);
 
   // (parent, name) -> id, linear probing.
   private slots: Int32Array = new Int32Array(0);
@@ -102,7 +116,7 @@ export class NodeStore {
     this.resizeSlots(2048);
     const root = this.allocId();
     this.parent[root] = NONE;
-    this.names[root] = '';
+    this.writeRecord(root, EMPTY, 0, 0, null, 0, 0);
   }
 
   /**
@@ -132,12 +146,12 @@ export class NodeStore {
     this.generation = grownI32(this.generation, c);
     this.nameHash = grownI32(this.nameHash, c);
     this.dataLen = grownI32(this.dataLen, c);
-    this.dataPage = grownI32(this.dataPage, c);
-    this.dataOff = grownI32(this.dataOff, c);
+    this.recPage = grownI32(this.recPage, c);
+    this.recOff = grownI32(this.recOff, c);
     this.cap = c;
   }
 
-  /** A fresh id with every column at its initial value. */
+  /** A fresh id with its shape columns initialised (Stat columns are the caller's). */
   private allocId(): number {
     let id: number;
     if (this.freeIds.length > 0) id = this.freeIds.pop()!;
@@ -155,21 +169,60 @@ export class NodeStore {
     this.numChildren[id] = 0;
     this.childCapacity[id] = 0;
     this.dataLen[id] = -1;
-    this.dataPage[id] = NONE;
+    this.recPage[id] = NONE;
     this.ownerHi[id] = 0;
     this.ownerLo[id] = 0;
     this.acl[id] = 0;
     return id;
   }
 
-  /** Makes room for at least `rows` znodes without further copying (a snapshot load knows roughly how many). */
+  /** Makes room for at least `rows` znodes without further copying (a snapshot load counts them first). */
   reserve(rows: number): void {
     if (rows > this.cap) this.grow(rows);
+    let size = this.slots.length;
+    while (rows * 2 > size) size *= 2;
+    if (size > this.slots.length) this.resizeSlots(size);
   }
 
-  /** Is `id` a live znode (and not the root's absent parent)? */
+  /** Is `id` a live znode? */
   isLive(id: number): boolean {
     return id >= 0 && id < this.top && (id === ROOT || this.parent[id] !== NONE);
+  }
+
+  // ---- names
+
+  /** The name's length in bytes (UTF-8). */
+  nameByteLength(id: number): number {
+    return this.pages[this.recPage[id]]!.readInt32LE(this.recOff[id] + 4);
+  }
+
+  /** The znode's name ("" for the root). */
+  nameOf(id: number): string {
+    const page = this.pages[this.recPage[id]]!;
+    const at = this.recOff[id] + REC_HEADER;
+    return page.toString('utf8', at, at + page.readInt32LE(at - 8));
+  }
+
+  /** The name's length in UTF-16 code units, without making the string when it is ASCII. */
+  nameUnits(id: number): number {
+    const page = this.pages[this.recPage[id]]!;
+    const at = this.recOff[id] + REC_HEADER;
+    const end = at + page.readInt32LE(at - 8);
+    for (let k = at; k < end; k++) if (page[k] >= ASCII_LIMIT) return page.toString('utf8', at, end).length;
+    return end - at;
+  }
+
+  /**
+   * Appends the name's bytes to `dst` at `at` and returns the new end, or -1 if they are not plain
+   * (4-byte UTF-8 sequences, which Java's encoding writes differently) and the caller must encode the name.
+   */
+  copyName(id: number, dst: Buffer, at: number): number {
+    const page = this.pages[this.recPage[id]]!;
+    const start = this.recOff[id] + REC_HEADER;
+    const end = start + page.readInt32LE(start - 8);
+    for (let k = start; k < end; k++) if (page[k] >= 0xf0) return -1;
+    page.copy(dst, at, start, end);
+    return at + (end - start);
   }
 
   // ---- lookups
@@ -180,12 +233,19 @@ export class NodeStore {
     const len = j - i;
     const slots = this.slots;
     const mask = this.slotMask;
+    let encoded: Buffer | null = null;
     for (let k = slotHash(parent, h) & mask; ; k = (k + 1) & mask) {
       const id = slots[k];
       if (id === NONE) return NONE;
-      if (this.nameHash[id] === h && this.parent[id] === parent) {
-        const name = this.names[id];
-        if (name.length === len && sameChars(name, s, i)) return id;
+      if (this.nameHash[id] !== h || this.parent[id] !== parent) continue;
+      const page = this.pages[this.recPage[id]]!;
+      const at = this.recOff[id] + REC_HEADER;
+      const n = page.readInt32LE(at - 8);
+      if (n === len && sameAscii(page, at, s, i, j)) return id;
+      if (n > len) {
+        // A non-ASCII name takes more bytes than code units: compare encoded bytes.
+        encoded ??= Buffer.from(s.substring(i, j), 'utf8');
+        if (n === encoded.length && page.compare(encoded, 0, n, at, at + n) === 0) return id;
       }
     }
   }
@@ -213,13 +273,57 @@ export class NodeStore {
 
   // ---- shape
 
-  /** A new znode named `name` under `parent`, last among its siblings; Stat columns are the caller's. */
+  /** A new znode named `name` under `parent`, last among its siblings, with null data; Stat columns are the caller's. */
   addChild(parent: number, name: string): number {
+    let n = name.length;
+    if (n * 3 > this.scratch.length) this.scratch = Buffer.allocUnsafe(Math.max(n * 3, this.scratch.length * 2));
+    n = this.scratch.write(name, 0, 'utf8');
+    const id = this.link(parent, hashRange(name, 0, name.length));
+    this.writeRecord(id, this.scratch, 0, n, null, 0, 0);
+    return id;
+  }
+
+  /**
+   * The child of `parent` named b[nameStart, nameEnd) (ASCII bytes, `hash` their hashRange), with data
+   * b[dataStart, dataEnd) (dataStart -1: null): found, or created last among its siblings. Snapshot loads
+   * come here, so that a znode costs no string.
+   */
+  childFromBytes(parent: number, b: Buffer, nameStart: number, nameEnd: number, hash: number, dataStart: number, dataEnd: number): number {
+    const len = nameEnd - nameStart;
+    const slots = this.slots;
+    const mask = this.slotMask;
+    let k = slotHash(parent, hash) & mask;
+    for (; ; k = (k + 1) & mask) {
+      const id = slots[k];
+      if (id === NONE) break;
+      if (this.nameHash[id] !== hash || this.parent[id] !== parent) continue;
+      const page = this.pages[this.recPage[id]]!;
+      const at = this.recOff[id] + REC_HEADER;
+      if (page.readInt32LE(at - 8) === len && sameBytes(page, at, b, nameStart, nameEnd)) {
+        this.setDataFrom(id, b, dataStart, dataEnd);
+        return id;
+      }
+    }
+    // Not there: take the empty slot the probe ended at, unless the table must grow first.
+    const grows = (this.slotCount + 1) * 2 > slots.length;
+    const id = this.link(parent, hash, !grows);
+    if (!grows) {
+      slots[k] = id;
+      this.slotCount++;
+    }
+    this.writeRecord(id, b, nameStart, nameEnd, dataStart < 0 ? null : b, dataStart, dataEnd);
+    return id;
+  }
+
+  /** Hash of ASCII name bytes, as hashRange computes it for the same name as a string. */
+  static hashOfBytes(b: Uint8Array, start: number, end: number): number {
+    return hashBytes(b, start, end);
+  }
+
+  private link(parent: number, hash: number, slotTaken = false): number {
     const id = this.allocId();
     this.parent[id] = parent;
-    // A name cut from a longer string may keep that string alive; flatten long ones into their own copy.
-    this.names[id] = name.length >= 13 ? flatten(name) : name;
-    this.nameHash[id] = hashRange(name, 0, name.length);
+    this.nameHash[id] = hash;
     const last = this.lastChild[parent];
     this.prevSibling[id] = last;
     this.nextSibling[id] = NONE;
@@ -230,13 +334,13 @@ export class NodeStore {
     // Apache's HashSet of children: 8 buckets at the first child, doubling past 3/4 full, never shrinking.
     if (this.childCapacity[parent] === 0) this.childCapacity[parent] = 8;
     if (n > this.childCapacity[parent] * 0.75) this.childCapacity[parent] *= 2;
-    this.insertSlot(id);
+    if (!slotTaken) this.insertSlot(id);
     return id;
   }
 
   /**
-   * Unlinks a znode from its parent and frees its id and data. Children left under it (only a log replayed
-   * over an inconsistent snapshot could leave any) go with it, so no id points at a freed parent.
+   * Unlinks a znode from its parent and frees its id and record. Children left under it (only a log
+   * replayed over an inconsistent snapshot could leave any) go with it, so no id points at a freed parent.
    */
   remove(id: number): void {
     while (this.firstChild[id] !== NONE) this.remove(this.firstChild[id]);
@@ -249,9 +353,9 @@ export class NodeStore {
     if (next === NONE) this.lastChild[parent] = prev;
     else this.prevSibling[next] = prev;
     this.numChildren[parent]--;
-    this.freeData(id);
+    this.releaseRecord(id);
+    this.recPage[id] = NONE;
     this.parent[id] = NONE;
-    this.names[id] = '';
     this.generation[id]++;
     this.count--;
     this.freeIds.push(id);
@@ -260,7 +364,7 @@ export class NodeStore {
   /** Child names in insertion order. */
   childNames(id: number): string[] {
     const out: string[] = [];
-    for (let c = this.firstChild[id]; c !== NONE; c = this.nextSibling[c]) out.push(this.names[c]);
+    for (let c = this.firstChild[id]; c !== NONE; c = this.nextSibling[c]) out.push(this.nameOf(c));
     return out;
   }
 
@@ -274,7 +378,7 @@ export class NodeStore {
   pathOf(id: number): string {
     if (id === ROOT) return '/';
     const parts: string[] = [];
-    for (let c = id; c !== ROOT; c = this.parent[c]) parts.push(this.names[c]);
+    for (let c = id; c !== ROOT; c = this.parent[c]) parts.push(this.nameOf(c));
     return '/' + parts.reverse().join('/');
   }
 
@@ -351,73 +455,73 @@ export class NodeStore {
     const len = this.dataLen[id];
     if (len < 0) return null;
     if (len === 0) return EMPTY;
-    const off = this.dataOff[id] + REC_HEADER;
-    return this.pages[this.dataPage[id]]!.subarray(off, off + len);
+    const page = this.pages[this.recPage[id]]!;
+    const at = this.recOff[id] + REC_HEADER + page.readInt32LE(this.recOff[id] + 4);
+    return page.subarray(at, at + len);
   }
 
   /** Copies the znode's data bytes into `dst` at `at` (nothing for null or empty data). */
   copyData(id: number, dst: Uint8Array, at: number): void {
     const len = this.dataLen[id];
     if (len <= 0) return;
-    const off = this.dataOff[id] + REC_HEADER;
-    this.pages[this.dataPage[id]]!.copy(dst, at, off, off + len);
+    const page = this.pages[this.recPage[id]]!;
+    const from = this.recOff[id] + REC_HEADER + page.readInt32LE(this.recOff[id] + 4);
+    page.copy(dst, at, from, from + len);
   }
 
   /** Replaces the znode's data with a copy of `src` (null for none). */
   setData(id: number, src: Uint8Array | null): void {
-    // The old record goes first: were it released after the append, the append could already have
-    // compacted its page (the page it was filling), and the release would count a dropped page again.
-    // `src` may view a page; pages are never overwritten, so it stays readable.
-    this.freeData(id);
-    if (src === null) return;
-    this.dataLen[id] = src.length;
-    if (src.length > 0) this.append(id, src, 0, src.length);
+    this.setDataFrom(id, src ?? EMPTY, src === null ? -1 : 0, src === null ? -1 : src.length);
   }
 
-  /** Sets data from s[start, end) of a buffer (snapshot restore), null when `start` is -1. */
+  /** Replaces the znode's data with a copy of src[start, end), or null when `start` is -1. */
   setDataFrom(id: number, src: Uint8Array, start: number, end: number): void {
-    if (start < 0) {
-      this.dataLen[id] = -1;
-      return;
-    }
-    this.dataLen[id] = end - start;
-    if (end > start) this.append(id, src, start, end);
+    // The record is rewritten with its name. The old one is released first: released after the append,
+    // it could already have been dropped by a compaction the append ran. Its page buffer stays readable
+    // (pages are never overwritten), so the name is copied from it afterwards.
+    const page = this.pages[this.recPage[id]]!;
+    const at = this.recOff[id] + REC_HEADER;
+    const nameLen = page.readInt32LE(at - 8);
+    this.releaseRecord(id);
+    this.writeRecord(id, page, at, at + nameLen, start < 0 ? null : src, start, end);
   }
 
-  private freeData(id: number): void {
-    const page = this.dataPage[id];
-    if (page !== NONE) this.release(page, this.dataOff[id], this.dataLen[id]);
-    this.dataPage[id] = NONE;
-    this.dataLen[id] = -1;
-  }
-
-  /** Bytes held in data pages (live and not yet compacted). */
+  /** Bytes held in record pages (live and not yet compacted). */
   get dataPageBytes(): number {
     let n = 0;
     for (const p of this.pages) if (p !== null) n += p.length;
     return n;
   }
 
-  private append(id: number, src: Uint8Array, start: number, end: number): void {
-    const size = REC_HEADER + (end - start);
-    let p = this.curPage;
-    if (size > PAGE_SIZE >> 2) {
-      // A large value gets a page of its own, released as a whole when the value goes.
-      p = this.newPage(size);
-    } else if (p === NONE || this.pageUsed[p] + size > this.pages[p]!.length) {
-      const old = p;
-      p = this.newPage(PAGE_SIZE);
-      this.curPage = p;
-      if (old !== NONE && this.pageDead[old] * 2 > this.pageUsed[old]) this.compact(old);
-    }
+  private writeRecord(id: number, name: Uint8Array, nameStart: number, nameEnd: number, data: Uint8Array | null, dataStart: number, dataEnd: number): void {
+    const nameLen = nameEnd - nameStart;
+    const dataLen = data === null ? -1 : dataEnd - dataStart;
+    const size = REC_HEADER + nameLen + (dataLen > 0 ? dataLen : 0);
+    const p = this.place(size);
     const page = this.pages[p]!;
     const off = this.pageUsed[p];
     page.writeInt32LE(id, off);
-    page.writeInt32LE(end - start, off + 4);
-    page.set(start === 0 && end === src.length ? src : src.subarray(start, end), off + REC_HEADER);
+    page.writeInt32LE(nameLen, off + 4);
+    page.writeInt32LE(dataLen, off + 8);
+    if (nameLen > 0) copyBytes(name, nameStart, nameEnd, page, off + REC_HEADER);
+    if (dataLen > 0) copyBytes(data!, dataStart, dataEnd, page, off + REC_HEADER + nameLen);
     this.pageUsed[p] = off + size;
-    this.dataPage[id] = p;
-    this.dataOff[id] = off;
+    this.recPage[id] = p;
+    this.recOff[id] = off;
+    this.dataLen[id] = dataLen;
+  }
+
+  /** The page a record of `size` bytes goes to: the current one, a fresh one, or one of its own. */
+  private place(size: number): number {
+    if (size > PAGE_SIZE >> 2) return this.newPage(size);
+    const cur = this.curPage;
+    if (cur !== NONE && this.pageUsed[cur] + size <= this.pages[cur]!.length) return cur;
+    const p = this.newPage(PAGE_SIZE);
+    this.curPage = p;
+    // The page just filled may be mostly dead already: its live records move to the new page.
+    if (cur !== NONE && this.pageDead[cur] * 2 > this.pageUsed[cur]) this.compact(cur);
+    // Moving them cannot fill a fresh page (they were at most half of one), so `size` still fits.
+    return this.curPage;
   }
 
   private newPage(size: number): number {
@@ -429,9 +533,15 @@ export class NodeStore {
     return p;
   }
 
-  private release(p: number, off: number, len: number): void {
-    if (this.pages[p] === null) throw new Error(`data page ${p} released after it was dropped`);
-    this.pageDead[p] += REC_HEADER + len;
+  private releaseRecord(id: number): void {
+    const p = this.recPage[id];
+    if (p === NONE) return;
+    const page = this.pages[p];
+    if (page === null) throw new Error(`record page ${p} of znode ${id} was dropped`);
+    const off = this.recOff[id];
+    const len = this.dataLen[id];
+    this.pageDead[p] += REC_HEADER + page.readInt32LE(off + 4) + (len > 0 ? len : 0);
+    this.recPage[id] = NONE;
     if (p !== this.curPage && this.pageDead[p] * 2 > this.pageUsed[p]) this.compact(p);
   }
 
@@ -444,12 +554,19 @@ export class NodeStore {
     this.pageDead[p] = 0;
     for (let off = 0; off < used; ) {
       const id = page.readInt32LE(off);
-      const len = page.readInt32LE(off + 4);
-      if (this.dataPage[id] === p && this.dataOff[id] === off) {
-        this.dataPage[id] = NONE;
-        this.append(id, page, off + REC_HEADER, off + REC_HEADER + len);
+      const nameLen = page.readInt32LE(off + 4);
+      const dataLen = page.readInt32LE(off + 8);
+      const size = REC_HEADER + nameLen + (dataLen > 0 ? dataLen : 0);
+      if (this.recPage[id] === p && this.recOff[id] === off) {
+        const to = this.place(size);
+        const dst = this.pages[to]!;
+        const at = this.pageUsed[to];
+        copyBytes(page, off, off + size, dst, at);
+        this.pageUsed[to] = at + size;
+        this.recPage[id] = to;
+        this.recOff[id] = at;
       }
-      off += REC_HEADER + len;
+      off += size;
     }
     // Only now: a record moved above must not land in the page being emptied.
     this.freePages.push(p);
@@ -508,13 +625,26 @@ export class NodeStore {
 
 const EMPTY = Buffer.alloc(0);
 
-/** name === s.substring(i, i + name.length), without the substring. */
-function sameChars(name: string, s: string, i: number): boolean {
-  for (let k = 0; k < name.length; k++) if (name.charCodeAt(k) !== s.charCodeAt(i + k)) return false;
+/** page[at, at + (j - i)) holds s[i, j), all of it ASCII? (A non-ASCII s never matches here.) */
+function sameAscii(page: Buffer, at: number, s: string, i: number, j: number): boolean {
+  for (let k = i; k < j; k++, at++) {
+    const c = s.charCodeAt(k);
+    if (c >= ASCII_LIMIT || page[at] !== c) return false;
+  }
   return true;
 }
 
-/** A string with its own storage (not a slice of a longer one). */
-function flatten(s: string): string {
-  return Buffer.from(s, 'utf16le').toString('utf16le');
+/** src[start, end) into dst at `at`: a loop for the short copies most znodes make (no view, no call into C++). */
+function copyBytes(src: Uint8Array, start: number, end: number, dst: Buffer, at: number): void {
+  if (end - start <= 256) {
+    for (let k = start; k < end; k++) dst[at++] = src[k];
+  } else {
+    dst.set(start === 0 && end === src.length ? src : src.subarray(start, end), at);
+  }
+}
+
+/** a[i, i + (end - start)) equals b[start, end)? */
+export function sameBytes(a: Uint8Array, i: number, b: Uint8Array, start: number, end: number): boolean {
+  for (let k = start; k < end; k++, i++) if (a[i] !== b[k]) return false;
+  return true;
 }

@@ -21,6 +21,27 @@ describe('NodeStore', () => {
     expect(s.pathOf(ROOT)).toBe('/');
   });
 
+  test('names beyond ASCII: found by their own characters only', () => {
+    const s = new NodeStore();
+    const e = s.addChild(ROOT, 'é');
+    const jp = s.addChild(ROOT, '日本');
+    const mixed = s.addChild(ROOT, 'aü b');
+    // "Ã©" is é's two UTF-8 bytes read as Latin-1 code units: a different name.
+    expect(s.lookup('/Ã©')).toBe(NONE);
+    expect(s.lookup('/é')).toBe(e);
+    expect(s.lookup('/日本')).toBe(jp);
+    expect(s.lookup('/aü b')).toBe(mixed);
+    expect(s.childNames(ROOT)).toEqual(['é', '日本', 'aü b']);
+    expect(s.nameUnits(jp)).toBe(2);
+    expect(s.nameByteLength(jp)).toBe(6);
+    const x = s.addChild(ROOT, 'Ã©');
+    expect(s.lookup('/Ã©')).toBe(x);
+    expect(s.lookup('/é')).toBe(e);
+    s.setData(e, Buffer.from('data'));
+    expect(s.nameOf(e)).toBe('é');
+    expect(s.data(e)!.toString()).toBe('data');
+  });
+
   test('children in insertion order; HashSet capacity grows and never shrinks', () => {
     const s = new NodeStore();
     const ids = ['x', 'y', 'z', 'w', 'v', 'u', 't'].map((n) => s.addChild(ROOT, n));
