@@ -173,21 +173,21 @@ export class FinalRequestProcessor {
         case OpCode.getData: {
           const rec = R.PathWatchRequest.read(readerFor(zks, request.body));
           const n = this.readableNode(rec.path, request);
-          zks.dataTree.getData(rec.path!, rec.watch ? cnxn : null);
+          zks.dataTree.getDataOf(n, rec.path!, rec.watch ? cnxn : null);
           rsp = { type: R.GetDataResponse, value: { data: n.data, stat: n.stat(zks.dataTree.extendedTypesEnabled) } };
           break;
         }
         case OpCode.getChildren: {
           const rec = R.PathWatchRequest.read(readerFor(zks, request.body));
           const n = this.readableNode(rec.path, request);
-          zks.dataTree.getChildren(rec.path!, rec.watch ? cnxn : null);
+          zks.dataTree.getChildrenOf(n, rec.path!, rec.watch ? cnxn : null);
           rsp = { type: R.GetChildrenResponse, value: { children: childList(n) } };
           break;
         }
         case OpCode.getChildren2: {
           const rec = R.PathWatchRequest.read(readerFor(zks, request.body));
           const n = this.readableNode(rec.path, request);
-          zks.dataTree.getChildren(rec.path!, rec.watch ? cnxn : null);
+          zks.dataTree.getChildrenOf(n, rec.path!, rec.watch ? cnxn : null);
           rsp = { type: R.GetChildren2Response, value: { children: childList(n), stat: n.stat(zks.dataTree.extendedTypesEnabled) } };
           break;
         }

@@ -481,6 +481,27 @@ export class DataTree {
     return new DataNode(this.store, id);
   }
 
+  /** getData on a node the caller has looked up already (for its ACL check): the watch and the read stats. */
+  getDataOf(n: DataNode, path: string, watcher: Watcher | null): DataNode {
+    if (watcher !== null) this.dataWatches.addWatch(path, watcher);
+    if (this.observer !== null) this.observer.updateReadStat(path, this.store.dataLength(n.id));
+    return n;
+  }
+
+  /** getChildren on a node the caller has looked up already. */
+  getChildrenOf(n: DataNode, path: string, watcher: Watcher | null): DataNode {
+    if (watcher !== null) this.childWatches.addWatch(path, watcher);
+    if (this.observer !== null) this.observer.updateReadStat(path, this.childNameUnits(n.id));
+    return n;
+  }
+
+  private childNameUnits(id: number): number {
+    const s = this.store;
+    let units = 0;
+    for (let c = s.firstChild[id]; c !== NONE; c = s.nextSibling[c]) units += s.nameUnits(c);
+    return units;
+  }
+
   /** exists: a watch is set even when the node does not exist (it then waits for NodeCreated). */
   statNode(path: string, watcher: Watcher | null): DataNode {
     if (watcher !== null) this.dataWatches.addWatch(path, watcher);
@@ -495,11 +516,7 @@ export class DataTree {
     const id = s.lookup(path);
     if (id === NONE) throw new KeeperException(Code.NONODE, path);
     if (watcher !== null) this.childWatches.addWatch(path, watcher);
-    if (this.observer !== null) {
-      let bytes = 0;
-      for (let c = s.firstChild[id]; c !== NONE; c = s.nextSibling[c]) bytes += s.nameUnits(c);
-      this.observer.updateReadStat(path, bytes);
-    }
+    if (this.observer !== null) this.observer.updateReadStat(path, this.childNameUnits(id));
     return new DataNode(s, id);
   }
 
