@@ -25,6 +25,10 @@ const REC_HEADER = 12;
 const ASCII_LIMIT = 0x80;
 
 const ZERO_OWNER = 0n;
+/** Paths lookup remembers (each entry: the path string, which the request allocated anyway, and an id). */
+const PATH_CACHE_SIZE = 65536;
+/** Slots of dirOf's cache of directories (a power of two). */
+const DIR_CACHE_SIZE = 1024;
 
 /** FNV-1a over UTF-16 code units of s[i, j). */
 function hashRange(s: string, i: number, j: number): number {
@@ -105,6 +109,12 @@ export class NodeStore {
   private curPage = NONE;
   /** A name encoded here before it goes into a record. */
   private scratch = Buffer.allocUnsafe(256);
+
+  private pathCache = new Map<string, { id: number; gen: number }>();
+  // dirOf's cache: a directory path, its id and the id's generation, per slot.
+  private dirKeys: (string | null)[] = new Array<string | null>(DIR_CACHE_SIZE).fill(null);
+  private dirIds = new Int32Array(DIR_CACHE_SIZE);
+  private dirGens = new Int32Array(DIR_CACHE_SIZE);
 
   // (parent, name) -> id, linear probing.
   private slots: Int32Array = new Int32Array(0);
@@ -250,14 +260,61 @@ export class NodeStore {
     }
   }
 
-  /** The znode at `path` ("" and "/" are the root), or NONE. */
+  /**
+   * The znode at `path` ("" and "/" are the root), or NONE. Paths looked up recently are remembered with
+   * the id's generation: a hit costs one Map lookup, where V8 hashes the request's path string natively;
+   * resolving component by component hashes in JS. The cache starts over when full.
+   */
   lookup(path: string): number {
-    return this.lookupRange(path, path.length);
+    const e = this.pathCache.get(path);
+    if (e !== undefined && this.generation[e.id] === e.gen) return e.id;
+    const id = this.lookupRange(path, path.length);
+    if (id !== NONE) {
+      if (this.pathCache.size >= PATH_CACHE_SIZE) this.pathCache.clear();
+      this.pathCache.set(path, { id, gen: this.generation[id] });
+    }
+    return id;
   }
 
   /** The znode at path[0, end), or NONE. */
   lookupRange(path: string, end: number): number {
     if (end <= 1) return end === 0 || path.charCodeAt(0) === 0x2f ? ROOT : NONE;
+    const slash = path.lastIndexOf('/', end - 1);
+    if (slash === -1 || slash === end - 1) return NONE;
+    const dir = this.dirOf(path, slash);
+    return dir === NONE ? NONE : this.childOf(dir, path, slash + 1, end);
+  }
+
+  /**
+   * The znode at path[0, end) (the directory of a path whose last '/' is at `end`), through a small
+   * direct-mapped cache of recent directories: requests mostly name znodes in a few directories, and
+   * hashing a long prefix one character at a time (or having V8 hash a fresh substring for a Map) costs
+   * more than the rest of the lookup. A slot is picked from the prefix's length and last characters and
+   * confirmed with startsWith; it holds the id's generation, so a directory deleted since (its id perhaps
+   * reused) is looked up again.
+   */
+  dirOf(path: string, end: number): number {
+    if (end === 0) return ROOT;
+    let h = end;
+    for (let k = end > 8 ? end - 8 : 0; k < end; k++) h = Math.imul(h ^ path.charCodeAt(k), 0x01000193);
+    const slot = (h ^ (h >>> 15)) & (DIR_CACHE_SIZE - 1);
+    const key = this.dirKeys[slot];
+    if (key !== null && key.length === end) {
+      const cached = this.dirIds[slot];
+      if (this.dirGens[slot] === this.generation[cached] && samePrefix(key, path, end)) return cached;
+    }
+    const id = this.walk(path, end);
+    if (id !== NONE) {
+      // A copy of its own: charCodeAt on a slice of the request's string takes a slow path.
+      this.dirKeys[slot] = Buffer.from(path.substring(0, end), 'utf16le').toString('utf16le');
+      this.dirIds[slot] = id;
+      this.dirGens[slot] = this.generation[id];
+    }
+    return id;
+  }
+
+  /** path[0, end) resolved from the root, one component at a time. */
+  private walk(path: string, end: number): number {
     if (path.charCodeAt(0) !== 0x2f) return NONE;
     let id = ROOT;
     let i = 1;
@@ -641,6 +698,12 @@ function copyBytes(src: Uint8Array, start: number, end: number, dst: Buffer, at:
   } else {
     dst.set(start === 0 && end === src.length ? src : src.subarray(start, end), at);
   }
+}
+
+/** key equals path[0, end) (key.length === end)? From the end, where sibling directories differ. */
+function samePrefix(key: string, path: string, end: number): boolean {
+  for (let k = end - 1; k >= 0; k--) if (key.charCodeAt(k) !== path.charCodeAt(k)) return false;
+  return true;
 }
 
 /** a[i, i + (end - start)) equals b[start, end)? */
