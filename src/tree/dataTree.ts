@@ -699,7 +699,7 @@ export class DataTree {
   ): DataNode {
     const s = this.store;
     const slash = path.lastIndexOf('/');
-    const parent = s.lookupRange(path, slash);
+    const parent = s.dirOf(path, slash);
     if (parent === NONE) throw new KeeperException(Code.NONODE, path);
     if (s.childOf(parent, path, slash + 1, path.length) !== NONE) throw new KeeperException(Code.NODEEXISTS, path);
     const parentName = path.substring(0, slash);
@@ -749,7 +749,7 @@ export class DataTree {
   deleteNode(path: string, zxid: number): void {
     const s = this.store;
     const slash = path.lastIndexOf('/');
-    const parent = s.lookupRange(path, slash);
+    const parent = s.dirOf(path, slash);
     if (parent === NONE) throw new KeeperException(Code.NONODE, path);
     const id = s.childOf(parent, path, slash + 1, path.length);
     // Only move pzxid forward: a replayed delete must not undo a later create's pzxid.
