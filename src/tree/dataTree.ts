@@ -426,10 +426,6 @@ export class DataTree {
     return id === NONE ? undefined : new DataNode(this.store, id);
   }
 
-  hasNode(path: string): boolean {
-    return this.store.lookup(path) !== NONE;
-  }
-
   /** Apache's node map size: every znode, plus the root's second key (""/"/"). */
   get nodeCount(): number {
     return this.store.count + 1;
