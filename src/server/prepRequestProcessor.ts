@@ -252,7 +252,7 @@ export class PrepRequestProcessor {
         this.validatePath(path);
         let node = this.getRecordForPath(path);
         zks.auth.checkACL(node.acl, Perms.WRITE, request.authInfo, path);
-        zks.checkQuota(path, zks.dataTree.getNode(path)?.data ?? null, rec.data, OpCode.setData);
+        if (zks.enforceQuota) zks.checkQuota(path, zks.dataTree.getNode(path)?.data ?? null, rec.data, OpCode.setData);
         const newVersion = PrepRequestProcessor.checkAndIncVersion(node.stat!.version, rec.version, path);
         node = node.duplicate(zxid);
         node.stat!.version = newVersion;

@@ -470,11 +470,9 @@ export class DataTree {
   // ---- reads (FinalRequestProcessor calls these; a watcher registers as part of the read)
 
   getData(path: string, watcher: Watcher | null): DataNode {
-    const id = this.store.lookup(path);
-    if (id === NONE) throw new KeeperException(Code.NONODE, path);
-    if (watcher !== null) this.dataWatches.addWatch(path, watcher);
-    if (this.observer !== null) this.observer.updateReadStat(path, this.store.dataLength(id));
-    return new DataNode(this.store, id);
+    const n = this.getNode(path);
+    if (n === undefined) throw new KeeperException(Code.NONODE, path);
+    return this.getDataOf(n, path, watcher);
   }
 
   /** getData on a node the caller has looked up already (for its ACL check): the watch and the read stats. */
@@ -508,12 +506,9 @@ export class DataTree {
   }
 
   getChildren(path: string, watcher: Watcher | null): DataNode {
-    const s = this.store;
-    const id = s.lookup(path);
-    if (id === NONE) throw new KeeperException(Code.NONODE, path);
-    if (watcher !== null) this.childWatches.addWatch(path, watcher);
-    if (this.observer !== null) this.observer.updateReadStat(path, this.childNameUnits(id));
-    return new DataNode(s, id);
+    const n = this.getNode(path);
+    if (n === undefined) throw new KeeperException(Code.NONODE, path);
+    return this.getChildrenOf(n, path, watcher);
   }
 
   /** Number of descendants of a path, not counting the path (getAllChildrenNumber). */
