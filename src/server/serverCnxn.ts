@@ -1,9 +1,9 @@
 import * as net from 'net';
 import { JuteError } from '../jute/errors';
-import { JuteWriter } from '../jute/writer';
 import { ACL, Id } from '../jute/records';
 import { KeeperState, Perms } from '../protocol/enums';
 import { OpCode, Xid } from '../protocol/opCodes';
+import { ReplyWriter } from '../protocol/replyWriter';
 import { Watcher } from '../tree/watchManager';
 import { ReplyBody } from './finalRequestProcessor';
 import { Request } from './request';
@@ -45,7 +45,7 @@ export class ServerCnxn implements Watcher {
   private pendingChunks: Buffer[] = [];
   private pendingLength = 0;
   private needed = 0;
-  private readonly out = new JuteWriter(1024);
+  private readonly out = new ReplyWriter(1024);
   private flushScheduled = false;
   /** Requests submitted and not yet answered. */
   outstanding = 0;
@@ -145,7 +145,7 @@ export class ServerCnxn implements Watcher {
     this.leftover = pos >= buf.length ? null : buf.subarray(pos);
     // Replies to the reads just served are ready: send them with this turn's batch rather than a
     // setImmediate later (what a lone client waits for). Replies that wait for an fsync still go then.
-    if (this.out.offset > 0) this.flush();
+    if (this.out.pending) this.flush();
   }
 
   /** Stops reading until the server's outstanding requests drop below the limit. */
@@ -230,15 +230,23 @@ export class ServerCnxn implements Watcher {
 
   flush(): void {
     this.flushScheduled = false;
-    if (this.closed || this.out.offset === 0) return;
-    // The socket keeps the bytes until they are sent: hand it the filled buffer and start a fresh
-    // one, rather than copying the batch. A buffer that grew for one large reply is not kept.
     const w = this.out;
-    const data = w.buf.subarray(0, w.offset);
-    w.buf = Buffer.allocUnsafe(w.buf.length > 1024 * 1024 ? 1024 : w.buf.length);
-    w.reset();
-    const ok = this.socket.write(data);
-    if (!ok && this.socket.writableLength > MAX_PENDING_OUTPUT) this.socket.pause();
+    if (this.closed || !w.pending) return;
+    const data = w.take();
+    let ok: boolean;
+    if (!Array.isArray(data)) ok = this.socket.write(data);
+    else {
+      // Large znode data went in as chunks of its own: one writev for the batch, no copy.
+      this.socket.cork();
+      for (let i = 0; i < data.length; i++) this.socket.write(data[i]);
+      this.socket.uncork();
+      ok = !this.socket.writableNeedDrain;
+    }
+    // Written to the kernel at once (the usual case), the socket holds no reference to the bytes and
+    // the buffer serves the next batch; otherwise it stays with the socket and a fresh one starts.
+    const pendingBytes = this.socket.writableLength;
+    w.release(pendingBytes === 0);
+    if (!ok && pendingBytes > MAX_PENDING_OUTPUT) this.socket.pause();
   }
 
   /** Sends what is queued, then closes (closeSession replies, refused handshakes, 4lw output). */

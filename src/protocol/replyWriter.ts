@@ -1,0 +1,100 @@
+import { JuteWriter } from '../jute/writer';
+
+/** Byte arrays at least this long go out as their own chunk instead of being copied. */
+export const ZERO_COPY_MIN = 4096;
+
+/**
+ * A connection's output: frames written as by JuteWriter, except that a large byte array (a znode's
+ * data) is not copied but kept as a chunk of its own, between the pieces of the buffer around it, and
+ * the whole batch goes to the socket in one writev. The caller must not change such an array until the
+ * batch is written (znode data views never change: record pages are not overwritten).
+ *
+ * The buffer never grows by copying: a full one is kept as a chunk and a fresh one started, so a frame
+ * may span buffers; `endFrame` patches the length where `beginFrame` left room for it.
+ */
+export class ReplyWriter extends JuteWriter {
+  private chunks: Uint8Array[] = [];
+  /** Where in `buf` the bytes not yet in `chunks` begin. */
+  private chunkStart = 0;
+  /** Bytes written before `buf[0]`: logical position = base + offset. */
+  private base = 0;
+  private frameBuf: Buffer;
+  private frameAt = 0;
+
+  constructor(initialSize = 1024) {
+    super(initialSize);
+    this.frameBuf = this.buf;
+  }
+
+  /** Anything written and not yet taken? */
+  get pending(): boolean {
+    return this.offset > 0 || this.chunks.length > 0;
+  }
+
+  override ensure(n: number): void {
+    if (this.offset + n <= this.buf.length) return;
+    if (this.offset > this.chunkStart) this.chunks.push(this.buf.subarray(this.chunkStart, this.offset));
+    this.base += this.offset;
+    let size = this.buf.length * 2;
+    while (size < n) size *= 2;
+    this.buf = Buffer.allocUnsafe(size);
+    this.offset = 0;
+    this.chunkStart = 0;
+  }
+
+  override writeBuffer(b: Uint8Array | null): void {
+    if (b === null || b.length < ZERO_COPY_MIN) {
+      super.writeBuffer(b);
+      return;
+    }
+    this.writeInt(b.length);
+    this.chunks.push(this.buf.subarray(this.chunkStart, this.offset), b);
+    this.chunkStart = this.offset;
+    this.base += b.length;
+  }
+
+  override beginFrame(): number {
+    this.ensure(4);
+    this.frameBuf = this.buf;
+    this.frameAt = this.offset;
+    this.offset += 4;
+    return this.base + this.frameAt;
+  }
+
+  override endFrame(at: number): void {
+    this.frameBuf.writeInt32BE(this.base + this.offset - at - 4, this.frameAt);
+  }
+
+  /**
+   * What was written since the last take: one buffer, or the chunks of a writev. The bytes stay in
+   * place until `release`.
+   */
+  take(): Buffer | Uint8Array[] {
+    if (this.chunks.length === 0) return this.buf.subarray(0, this.offset);
+    if (this.offset > this.chunkStart) this.chunks.push(this.buf.subarray(this.chunkStart, this.offset));
+    const chunks = this.chunks;
+    this.chunks = [];
+    return chunks;
+  }
+
+  /**
+   * Starts the next batch after a take. `reuse`: the taken bytes are no longer referenced (the socket
+   * wrote them at once), so the buffer can be written over; otherwise a fresh one is started.
+   */
+  release(reuse: boolean): void {
+    if (!reuse) this.buf = Buffer.allocUnsafe(this.buf.length > 1024 * 1024 ? 1024 : this.buf.length);
+    this.chunks.length = 0;
+    this.chunkStart = 0;
+    this.base = 0;
+    this.offset = 0;
+    this.frameBuf = this.buf;
+  }
+
+  override reset(): void {
+    this.release(true);
+  }
+
+  override toBuffer(): Buffer {
+    throw new Error('ReplyWriter output is taken with take()');
+  }
+}
