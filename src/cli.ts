@@ -4,6 +4,8 @@ import { ConfigError, loadConfigFile } from './config/zooCfg';
 import { runStandalone } from './standalone';
 import { dumpSnapshot, dumpTxnLog } from './persistence/dumpTools';
 import { createLogger } from './util/logger';
+import { startIdleGc } from './util/idleGc';
+import { capYoungGeneration } from './util/youngGeneration';
 import { VERSION_STRING } from './version';
 
 const USAGE = `Usage: zkts [-Dname=value ...] <command> [zoo.cfg | file]
@@ -61,6 +63,12 @@ export async function main(argv: string[]): Promise<number> {
         }
         throw e;
       }
+      const youngMb = Number(args.sysProps.get('zkts.youngGenerationMb') ?? 8);
+      if (!Number.isFinite(youngMb) || youngMb < 0) {
+        log.error(`Invalid system property zkts.youngGenerationMb: ${args.sysProps.get('zkts.youngGenerationMb')}`);
+        return 2;
+      }
+      capYoungGeneration(youngMb);
       let zks;
       try {
         zks = await runStandalone(config, log);
@@ -68,10 +76,13 @@ export async function main(argv: string[]): Promise<number> {
         log.error(`Unable to start the server: ${(e as Error).message}`);
         return 1;
       }
+      const server = zks;
+      const stopIdleGc = args.sysProps.get('zkts.idleGc') === 'false' ? () => undefined : startIdleGc(() => server.stats.packetsReceived + server.stats.packetsSent);
       return await new Promise<number>((resolve) => {
         const shutdown = (sig: string) => {
           log.info(`Received ${sig}, shutting down`);
           log.flush?.();
+          stopIdleGc();
           zks.stop().then(
             () => resolve(0),
             () => resolve(1),
