@@ -257,7 +257,7 @@ function putInt(b: Buffer, o: number, v: number): void {
 
 /** One record of the znode list: path, data, ACL id and StatPersisted; the path's bytes are given. */
 function writeNode(w: JuteWriter, path: Buffer, pathLen: number, s: NodeStore, id: number): void {
-  const dataLen = s.dataLen[id];
+  const dataLen = s.rawDataLength(id);
   w.ensure(4 + pathLen + 4 + Math.max(dataLen, 0) + 76);
   const b = w.buf;
   let o = w.offset;

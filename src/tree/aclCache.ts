@@ -11,6 +11,9 @@ interface Entry {
   refs: number;
 }
 
+/** Ids are kept in an Int32 column. */
+const MAX_ACL_ID = 0x7fffffff;
+
 function keyOf(acl: ACL[]): string {
   let k = '';
   for (const a of acl) k += `${a.perms}\u0000${a.id.scheme}\u0000${a.id.id}\u0001`;
@@ -48,6 +51,8 @@ export class AclCache {
     const key = keyOf(acl);
     let e = this.byKey.get(key);
     if (e === undefined) {
+      // The DataTree keeps ids in 32 bits (Apache's are longs that count up from 1 and never get near).
+      if (this.nextId >= MAX_ACL_ID) throw new Error(`ACL cache: more than ${MAX_ACL_ID} distinct ACL lists`);
       e = { id: ++this.nextId, acl, refs: 0 };
       this.byKey.set(key, e);
       this.byId.set(e.id, e);
@@ -76,6 +81,7 @@ export class AclCache {
 
   /** Restores an entry read from a snapshot. */
   put(id: number, acl: ACL[]): void {
+    if (id !== (id | 0)) throw new Error(`ACL id ${id} is out of the range zkts keeps (32 bits)`);
     const e: Entry = { id, acl, refs: 0 };
     this.byId.set(id, e);
     this.byKey.set(keyOf(acl), e);

@@ -284,6 +284,7 @@ export class DataTree {
     starts.push(pathStart);
     lens.push(pathEnd - pathStart);
     ids.push(id);
+    if (f.acl !== (f.acl | 0)) throw new Error(`snapshot: ACL id ${f.acl} of a znode is out of the range zkts keeps (32 bits)`);
     s.acl[id] = f.acl;
     s.czxid[id] = f.czxid;
     s.mzxid[id] = f.mzxid;

@@ -56,6 +56,12 @@ function grownF64(a: Float64Array, cap: number): Float64Array {
   return b;
 }
 
+function grownU8(a: Uint8Array, cap: number): Uint8Array {
+  const b = new Uint8Array(cap);
+  b.set(a);
+  return b;
+}
+
 function grownI32(a: Int32Array, cap: number): Int32Array {
   const b = new Int32Array(cap);
   b.set(a);
@@ -79,8 +85,8 @@ export class NodeStore {
   version: Int32Array = new Int32Array(0);
   cversion: Int32Array = new Int32Array(0);
   aversion: Int32Array = new Int32Array(0);
-  /** ACL cache id (a long below 2^53). */
-  acl: Float64Array = new Float64Array(0);
+  /** ACL cache id (a long in Apache; the cache refuses ids beyond 32 bits). */
+  acl: Int32Array = new Int32Array(0);
   ownerHi: Int32Array = new Int32Array(0);
   ownerLo: Int32Array = new Int32Array(0);
 
@@ -92,13 +98,12 @@ export class NodeStore {
   nextSibling: Int32Array = new Int32Array(0);
   prevSibling: Int32Array = new Int32Array(0);
   numChildren: Int32Array = new Int32Array(0);
-  childCapacity: Int32Array = new Int32Array(0);
+  /** log2 of that capacity; 0 before the first child. */
+  childCapacityLog2: Uint8Array = new Uint8Array(0);
   /** Bumped whenever an id is freed: a walk that outlives a delete can tell a reused id. */
   generation: Int32Array = new Int32Array(0);
   private nameHash: Int32Array = new Int32Array(0);
 
-  /** Data length; -1 for null data. */
-  dataLen: Int32Array = new Int32Array(0);
   // Where each znode's record is.
   private recPage: Int32Array = new Int32Array(0);
   private recOff: Int32Array = new Int32Array(0);
@@ -143,7 +148,7 @@ export class NodeStore {
     this.version = grownI32(this.version, c);
     this.cversion = grownI32(this.cversion, c);
     this.aversion = grownI32(this.aversion, c);
-    this.acl = grownF64(this.acl, c);
+    this.acl = grownI32(this.acl, c);
     this.ownerHi = grownI32(this.ownerHi, c);
     this.ownerLo = grownI32(this.ownerLo, c);
     this.parent = grownI32(this.parent, c);
@@ -152,10 +157,9 @@ export class NodeStore {
     this.nextSibling = grownI32(this.nextSibling, c);
     this.prevSibling = grownI32(this.prevSibling, c);
     this.numChildren = grownI32(this.numChildren, c);
-    this.childCapacity = grownI32(this.childCapacity, c);
+    this.childCapacityLog2 = grownU8(this.childCapacityLog2, c);
     this.generation = grownI32(this.generation, c);
     this.nameHash = grownI32(this.nameHash, c);
-    this.dataLen = grownI32(this.dataLen, c);
     this.recPage = grownI32(this.recPage, c);
     this.recOff = grownI32(this.recOff, c);
     this.cap = c;
@@ -177,8 +181,7 @@ export class NodeStore {
     this.nextSibling[id] = NONE;
     this.prevSibling[id] = NONE;
     this.numChildren[id] = 0;
-    this.childCapacity[id] = 0;
-    this.dataLen[id] = -1;
+    this.childCapacityLog2[id] = 0;
     this.recPage[id] = NONE;
     this.ownerHi[id] = 0;
     this.ownerLo[id] = 0;
@@ -389,8 +392,8 @@ export class NodeStore {
     this.lastChild[parent] = id;
     const n = ++this.numChildren[parent];
     // Apache's HashSet of children: 8 buckets at the first child, doubling past 3/4 full, never shrinking.
-    if (this.childCapacity[parent] === 0) this.childCapacity[parent] = 8;
-    if (n > this.childCapacity[parent] * 0.75) this.childCapacity[parent] *= 2;
+    if (this.childCapacityLog2[parent] === 0) this.childCapacityLog2[parent] = 3;
+    if (n > 2 ** this.childCapacityLog2[parent] * 0.75) this.childCapacityLog2[parent]++;
     if (!slotTaken) this.insertSlot(id);
     return id;
   }
@@ -428,7 +431,7 @@ export class NodeStore {
   /** Child names in the order Apache lists them (its HashSet's iteration order). */
   childList(id: number): string[] {
     if (this.numChildren[id] === 0) return [];
-    return javaStringSetOrder(this.childNames(id), this.childCapacity[id]);
+    return javaStringSetOrder(this.childNames(id), 2 ** this.childCapacityLog2[id]);
   }
 
   /** The path of a live znode ("/" for the root). */
@@ -481,7 +484,7 @@ export class NodeStore {
    */
   stat(id: number, showOwner: boolean): Stat {
     const numChildren = this.numChildren[id];
-    const len = this.dataLen[id];
+    const len = this.rawDataLength(id);
     return {
       czxid: this.czxid[id],
       mzxid: this.mzxid[id],
@@ -499,8 +502,13 @@ export class NodeStore {
 
   // ---- data
 
+  /** The data length in the znode's record; -1 for null data. */
+  rawDataLength(id: number): number {
+    return this.pages[this.recPage[id]]!.readInt32LE(this.recOff[id] + 8);
+  }
+
   dataLength(id: number): number {
-    const len = this.dataLen[id];
+    const len = this.rawDataLength(id);
     return len < 0 ? 0 : len;
   }
 
@@ -509,7 +517,7 @@ export class NodeStore {
    * so the returned view keeps what it shows even after the znode changes.
    */
   data(id: number): Buffer | null {
-    const len = this.dataLen[id];
+    const len = this.rawDataLength(id);
     if (len < 0) return null;
     if (len === 0) return EMPTY;
     const page = this.pages[this.recPage[id]]!;
@@ -519,7 +527,7 @@ export class NodeStore {
 
   /** Copies the znode's data bytes into `dst` at `at` (nothing for null or empty data). */
   copyData(id: number, dst: Uint8Array, at: number): void {
-    const len = this.dataLen[id];
+    const len = this.rawDataLength(id);
     if (len <= 0) return;
     const page = this.pages[this.recPage[id]]!;
     const from = this.recOff[id] + REC_HEADER + page.readInt32LE(this.recOff[id] + 4);
@@ -565,7 +573,6 @@ export class NodeStore {
     this.pageUsed[p] = off + size;
     this.recPage[id] = p;
     this.recOff[id] = off;
-    this.dataLen[id] = dataLen;
   }
 
   /** The page a record of `size` bytes goes to: the current one, a fresh one, or one of its own. */
@@ -596,7 +603,7 @@ export class NodeStore {
     const page = this.pages[p];
     if (page === null) throw new Error(`record page ${p} of znode ${id} was dropped`);
     const off = this.recOff[id];
-    const len = this.dataLen[id];
+    const len = this.rawDataLength(id);
     this.pageDead[p] += REC_HEADER + page.readInt32LE(off + 4) + (len > 0 ? len : 0);
     this.recPage[id] = NONE;
     if (p !== this.curPage && this.pageDead[p] * 2 > this.pageUsed[p]) this.compact(p);

@@ -46,13 +46,13 @@ describe('NodeStore', () => {
     const s = new NodeStore();
     const ids = ['x', 'y', 'z', 'w', 'v', 'u', 't'].map((n) => s.addChild(ROOT, n));
     expect(s.childNames(ROOT)).toEqual(['x', 'y', 'z', 'w', 'v', 'u', 't']);
-    expect(s.childCapacity[ROOT]).toBe(16);
+    expect(2 ** s.childCapacityLog2[ROOT]).toBe(16);
     s.remove(ids[0]);
     s.remove(ids[3]);
     s.remove(ids[6]);
     expect(s.childNames(ROOT)).toEqual(['y', 'z', 'v', 'u']);
     expect(s.numChildren[ROOT]).toBe(4);
-    expect(s.childCapacity[ROOT]).toBe(16);
+    expect(2 ** s.childCapacityLog2[ROOT]).toBe(16);
     const again = s.addChild(ROOT, 'x');
     expect(s.childNames(ROOT)).toEqual(['y', 'z', 'v', 'u', 'x']);
     expect(s.lookup('/x')).toBe(again);
