@@ -91,6 +91,8 @@ export class FileTxnLog implements TxnLogSink {
   private fileSize = 0;
   /** Entries appended and not yet written. */
   private pending = new JuteWriter(64 * 1024);
+  /** The other buffer: the group being written while `pending` collects the next one (no copy). */
+  private spare = new JuteWriter(64 * 1024);
   /** The zxid the next file is named after, once the txn that starts it has been appended. */
   private nextFileZxid: number | null = null;
   /** A roll was asked for (or nothing was written yet): the next txn appended starts a file. */
@@ -140,8 +142,11 @@ export class FileTxnLog implements TxnLogSink {
     }
     if (this.flushing) throw new Error('txn log flushes must not overlap');
     this.flushing = true;
-    const data = this.pending.toBuffer();
+    const data = this.pending.buf.subarray(0, this.pending.offset);
+    const written = this.pending;
+    this.pending = this.spare;
     this.pending.reset();
+    this.spare = written;
     const newFileZxid = this.nextFileZxid;
     const splitAt = this.splitAt;
     this.nextFileZxid = null;
