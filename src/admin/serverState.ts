@@ -117,15 +117,16 @@ export interface ExpiryBucket<T> {
 /** The session tracker's expiry queue: sessions grouped by the tick they expire at, soonest first. */
 export function sessionExpiryBuckets(zks: ZooKeeperServer): ExpiryBucket<bigint>[] {
   const offset = elapsedNow() - performance.now();
-  const byTime = new Map<number, bigint[]>();
-  for (const s of zks.sessionTracker.sessions.values()) {
-    if (s.expiresAt === 0) continue;
-    const t = Math.round(s.expiresAt + offset);
-    const list = byTime.get(t);
-    if (list === undefined) byTime.set(t, [s.id]);
-    else list.push(s.id);
+  // Sessions listed in the tracker's order within a bucket; a bucket emptied by touches or closes is
+  // listed until its time passes, as Apache's ExpiryQueue keeps it.
+  const rank = new Map<bigint, number>();
+  for (const s of zks.sessionTracker.sessions.values()) rank.set(s.id, rank.size);
+  const out: ExpiryBucket<bigint>[] = [];
+  for (const [at, set] of zks.sessionTracker.expiryBuckets()) {
+    const items = [...set].map((s) => s.id).sort((a, b) => (rank.get(a) ?? 0) - (rank.get(b) ?? 0));
+    out.push({ time: Math.round(at + offset), items });
   }
-  return [...byTime].sort(([a], [b]) => a - b).map(([time, items]) => ({ time, items }));
+  return out.sort((a, b) => a.time - b.time);
 }
 
 /**

@@ -73,11 +73,8 @@ export class SessionTracker {
     const at = this.roundToNextInterval(now + s.timeout);
     if (at === s.expiresAt) return;
     if (s.expiresAt !== 0) {
-      const old = this.buckets.get(s.expiresAt);
-      if (old !== undefined) {
-        old.delete(s);
-        if (old.size === 0) this.buckets.delete(s.expiresAt);
-      }
+      // An emptied bucket stays until its time passes, as in Apache's ExpiryQueue (dump shows it).
+      this.buckets.get(s.expiresAt)?.delete(s);
     }
     s.expiresAt = at;
     let b = this.buckets.get(at);
@@ -122,11 +119,7 @@ export class SessionTracker {
     const s = this.sessions.get(id);
     if (s === undefined) return;
     this.sessions.delete(id);
-    const b = this.buckets.get(s.expiresAt);
-    if (b !== undefined) {
-      b.delete(s);
-      if (b.size === 0) this.buckets.delete(s.expiresAt);
-    }
+    this.buckets.get(s.expiresAt)?.delete(s);
   }
 
   /** The sessions whose deadline has passed; they are marked closing and dropped from the queue. */
@@ -142,6 +135,11 @@ export class SessionTracker {
       }
     }
     return out;
+  }
+
+  /** The expiry buckets, emptied ones included (ExpiryQueue's expiryMap, for dump). */
+  expiryBuckets(): IterableIterator<[number, Set<Session>]> {
+    return this.buckets.entries();
   }
 
   /** When the next bucket is due, or null if no session is tracked. */

@@ -72,6 +72,22 @@ describe('expiry', () => {
     expect(t.createSession(4000, 0).expiresAt).toBe(6000);
   });
 
+  test('a bucket emptied by a touch or a removal stays listed until its time passes (ExpiryQueue)', () => {
+    const t = new SessionTracker(1, 2000, 0);
+    const a = t.createSession(5000, 10_000); // due at 16000
+    const b = t.createSession(5000, 10_500); // due at 16000
+    const buckets = () => [...t.expiryBuckets()].map(([at, set]) => [at, [...set].map((s) => s.id)]);
+    t.touchSession(a.id, 12_000); // due at 18000
+    t.removeSession(b.id);
+    expect(buckets()).toEqual([
+      [16_000, []],
+      [18_000, [a.id]],
+    ]);
+    expect(t.nextExpiry()).toBe(16_000);
+    expect(t.expire(16_000)).toEqual([]);
+    expect(buckets()).toEqual([[18_000, [a.id]]]);
+  });
+
   test('expire(now) returns the sessions due at or before now, marks them closing, and forgets them', () => {
     const t = new SessionTracker(1, 2000, 0);
     const s = t.createSession(5000, 10_000); // due at 16000
