@@ -128,6 +128,21 @@ let zkts: Side;
 /** zkts with the Prometheus provider (which changes what mntr lists): for /metrics. */
 let zktsProm: Side;
 
+/**
+ * Both servers keep a session expiry bucket that a touch emptied until its time passes (ExpiryQueue); whether
+ * one exists at the moment of a dump depends on when each server last saw the session's ping, so empty
+ * buckets are left out of the comparison (the unit tests pin the behaviour).
+ */
+function withoutEmptySessionBuckets(t: string): string {
+  const lines = t.split('\n');
+  const end = lines.indexOf('ephemeral nodes dump:');
+  const head = lines.slice(0, end === -1 ? lines.length : end);
+  const kept = head.filter((l) => !/^0 expire at /.test(l));
+  const nonEmpty = kept.filter((l) => / expire at /.test(l)).length;
+  const out = kept.map((l) => l.replace(/^Session Sets \(\d+\)/, `Session Sets (${nonEmpty})`));
+  return [...out, ...(end === -1 ? [] : lines.slice(end))].join('\n');
+}
+
 describe('admin interfaces, whitelist *', () => {
   beforeAll(async () => {
     [apache, zkts] = await startPair({ '4lw.commands.whitelist': '*' });
@@ -200,6 +215,7 @@ describe('admin interfaces, whitelist *', () => {
     // on when each connection was last active, and Apache keeps emptied buckets ("0 expire at") until
     // its expirer thread passes: compare the connections themselves and the shape of the lines.
     const split = (t: string) => {
+      t = withoutEmptySessionBuckets(t);
       const at = t.indexOf('Connections dump:\n');
       const tail = t.substring(at).split('\n');
       const header = /^Connections Sets \(\d+\)\/\((\d+)\):$/.exec(tail[1]);
@@ -318,6 +334,9 @@ describe('admin interfaces, whitelist *', () => {
       // Expiry times are elapsed-clock milliseconds.
       na = na.replace(/"\d+" : \[/g, '"<t>" : [');
       nz = nz.replace(/"\d+" : \[/g, '"<t>" : [');
+      // Emptied expiry buckets (kept until their time passes) depend on when each server saw a ping.
+      na = na.replace(/\n *"<t>" : \[ \],?/g, '');
+      nz = nz.replace(/\n *"<t>" : \[ \],?/g, '');
     }
     expect(nz).toBe(na);
   });
