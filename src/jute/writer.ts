@@ -34,13 +34,25 @@ export class JuteWriter {
     this.buf = next;
   }
 
+  // Byte stores rather than Buffer's writeInt32BE: no range checks on the path every reply takes (a
+  // Uint8Array store keeps the low 8 bits, which is what big-endian bytes need).
   writeInt(v: number): void {
     this.ensure(4);
-    this.buf.writeInt32BE(v | 0, this.offset);
-    this.offset += 4;
+    const b = this.buf;
+    const o = this.offset;
+    b[o] = v >>> 24;
+    b[o + 1] = v >>> 16;
+    b[o + 2] = v >>> 8;
+    b[o + 3] = v;
+    this.offset = o + 4;
   }
 
   writeLong(v: bigint): void {
+    if (v === 0n) {
+      this.writeInt(0);
+      this.writeInt(0);
+      return;
+    }
     this.ensure(8);
     this.buf.writeBigInt64BE(BigInt.asIntN(64, v), this.offset);
     this.offset += 8;
@@ -48,11 +60,9 @@ export class JuteWriter {
 
   /** Writes a number that is an exact 64-bit integer below 2^53 in magnitude. */
   writeLong53(v: number): void {
-    this.ensure(8);
     const hi = Math.floor(v / TWO_32);
-    this.buf.writeInt32BE(hi, this.offset);
-    this.buf.writeUInt32BE(v - hi * TWO_32, this.offset + 4);
-    this.offset += 8;
+    this.writeInt(hi);
+    this.writeInt(v - hi * TWO_32);
   }
 
   writeBool(v: boolean): void {
