@@ -2,6 +2,7 @@ import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { ConfigError, loadConfigFile } from './config/zooCfg';
 import { runStandalone } from './standalone';
+import { NodeStore } from './tree/nodeStore';
 import { dumpSnapshot, dumpTxnLog } from './persistence/dumpTools';
 import { createLogger } from './util/logger';
 import { startIdleGc } from './util/idleGc';
@@ -69,6 +70,12 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
       }
       capYoungGeneration(youngMb);
+      const reserve = Number(args.sysProps.get('zkts.reserveZnodes') ?? 2 ** 21);
+      if (!Number.isInteger(reserve) || reserve < 0) {
+        log.error(`Invalid system property zkts.reserveZnodes: ${args.sysProps.get('zkts.reserveZnodes')}`);
+        return 2;
+      }
+      NodeStore.defaultReserve = reserve;
       let zks;
       try {
         zks = await runStandalone(config, log);

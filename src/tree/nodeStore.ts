@@ -126,8 +126,16 @@ export class NodeStore {
   private slotMask = 0;
   private slotCount = 0;
 
+  /**
+   * Rows a new store reserves (see `grow`: address space, not memory). A server that reserves many keeps
+   * its columns where they are as the tree grows; growing copies every column and frees the old ones,
+   * and the allocator keeps those holes resident (~15-30 MB after a load of a million znodes). The
+   * standalone server sets it (`-Dzkts.reserveZnodes`); embedded and test trees keep the small default.
+   */
+  static defaultReserve = 1024;
+
   constructor() {
-    this.grow(1024);
+    this.grow(Math.max(1024, NodeStore.defaultReserve));
     this.resizeSlots(2048);
     const root = this.allocId();
     this.parent[root] = NONE;

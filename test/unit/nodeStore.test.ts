@@ -183,3 +183,21 @@ describe('NodeStore', () => {
     expect(s.dataPageBytes).toBeLessThan(live * 2 + (8 << 20));
   });
 });
+
+describe('NodeStore.defaultReserve', () => {
+  test('a store reserving rows keeps its columns in place while the tree fits', () => {
+    const before = NodeStore.defaultReserve;
+    NodeStore.defaultReserve = 5000;
+    try {
+      const s = new NodeStore();
+      const columns = s.czxid;
+      for (let i = 0; i < 4000; i++) s.addChild(ROOT, `n${i}`);
+      expect(s.czxid).toBe(columns);
+      for (let i = 4000; i < 6000; i++) s.addChild(ROOT, `n${i}`);
+      expect(s.czxid).not.toBe(columns);
+      expect(s.lookup('/n5999')).not.toBe(NONE);
+    } finally {
+      NodeStore.defaultReserve = before;
+    }
+  });
+});
