@@ -82,7 +82,9 @@ export class ReplyWriter extends JuteWriter {
    * wrote them at once), so the buffer can be written over; otherwise a fresh one is started.
    */
   release(reuse: boolean): void {
-    if (!reuse) this.buf = Buffer.allocUnsafe(this.buf.length > 1024 * 1024 ? 1024 : this.buf.length);
+    // A buffer that grew for one large reply is not kept.
+    if (this.buf.length > 1024 * 1024) this.buf = Buffer.allocUnsafe(1024);
+    else if (!reuse) this.buf = Buffer.allocUnsafe(this.buf.length);
     this.chunks.length = 0;
     this.chunkStart = 0;
     this.base = 0;
