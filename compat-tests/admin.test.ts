@@ -502,3 +502,37 @@ describe('watch and ephemeral dumps keep the table sizes the Java tables grew to
     expect(ephemeralsJson(norm(z, dz.body))).toBe(ephemeralsJson(norm(a, da.body)));
   });
 });
+
+describe('dump: a session bucket emptied by a touch', () => {
+  let a: Side;
+  let z: Side;
+
+  beforeAll(async () => {
+    [a, z] = await startPair({ '4lw.commands.whitelist': '*' });
+  }, 120000);
+
+  afterAll(async () => {
+    await Promise.all([stopSide(a), stopSide(z)]);
+  });
+
+  test('stays listed ("0 expire at") until its time passes, in 4lw dump and the AdminServer', async () => {
+    // A request more than a tick (2 s) after the handshake moves the session to a later bucket for sure.
+    for (const s of [a, z]) {
+      const c = await RawClient.connect({ port: s.server.port, timeout: 30000 });
+      s.clients.push(c);
+      s.sessions.push(c.session!.sessionId);
+    }
+    await new Promise((r) => setTimeout(r, 2300));
+    for (const s of [a, z]) expect((await s.clients[0].request(OpCode.exists, R.GetDataRequest, { path: '/', watch: false })).err).toBe(0);
+    const head = (s: Side, t: string) => norm(s, t).split('ephemeral nodes dump:')[0];
+    const da = head(a, await fourLetterWord(a.server.host, a.server.port, 'dump'));
+    const dz = head(z, await fourLetterWord(z.server.host, z.server.port, 'dump'));
+    expect(da).toBe('SessionTracker dump:\nSession Sets (2)/(1):\n0 expire at <date>:\n1 expire at <date>:\n\t<sid0>\n');
+    expect(dz).toBe(da);
+    const json = async (s: Side) => JSON.parse((await httpGet(s.adminPort, '/commands/dump')).body).expiry_time_to_session_ids;
+    const ja = await json(a);
+    const jz = await json(z);
+    expect(Object.values(ja).map((v) => (v as unknown[]).length)).toEqual([0, 1]);
+    expect(Object.values(jz).map((v) => (v as unknown[]).length)).toEqual([0, 1]);
+  });
+});
