@@ -4,8 +4,8 @@ import { OpCode } from '../protocol/opCodes';
 import { DataTree } from '../tree/dataTree';
 import { CreateSessionTxn } from '../jute/records';
 import { Logger } from '../util/logger';
-import { listSnapshots, LoadedSnapshot, readSnapshot, SnapshotSource, writeSnapshot } from './snapshot';
-import { CorruptDataError, FileTxnLog, listLogFiles, logFilesFrom, scanLogFile, TxnLogOptions } from './txnLog';
+import { listSnapshots, LoadedSnapshot, readSnapshot, removeUnfinishedSnapshots, SnapshotSource, writeSnapshot } from './snapshot';
+import { CorruptDataError, FileTxnLog, listLogFiles, forEachLogEntry, logFilesFrom, TxnLogOptions } from './txnLog';
 
 const TWO_32 = 4294967296;
 const epochOf = (zxid: number) => Math.floor(zxid / TWO_32);
@@ -42,6 +42,7 @@ export class FileTxnSnapLog {
    * every txn logged after it. Refuses to start, naming file and offset, rather than lose a txn silently.
    */
   restore(tree: DataTree, maxBuffer: number): RestoreResult {
+    for (const n of removeUnfinishedSnapshots(this.snapDir)) this.log.info(`Removed ${n}: a snapshot the server stopped before finishing`);
     const snaps = listSnapshots(this.snapDir);
     const logs = listLogFiles(this.logDir);
     if (snaps.length === 0) {
@@ -67,28 +68,26 @@ export class FileTxnSnapLog {
     let replayed = 0;
     const files = logFilesFrom(this.logDir, loaded.zxid);
     for (let i = 0; i < files.length; i++) {
-      const scan = scanLogFile(files[i].file, maxBuffer);
-      for (const e of scan.entries) {
-        const z = e.hdr.zxid;
-        if (z <= last) continue;
+      const file = files[i].file;
+      const partialAt = forEachLogEntry(file, maxBuffer, last, (hdr, txn, offset) => {
+        const z = hdr.zxid;
+        if (z <= last) return;
         if (z !== last + 1 && epochOf(z) <= epochOf(last)) {
-          throw new CorruptDataError(`${e.file}: txn 0x${z.toString(16)} at offset ${e.offset} follows 0x${last.toString(16)}: the txns between are missing`);
+          throw new CorruptDataError(`${file}: txn 0x${z.toString(16)} at offset ${offset} follows 0x${last.toString(16)}: the txns between are missing`);
         }
-        if (e.hdr.type === OpCode.createSession) sessions.set(e.hdr.clientId, (e.txn as CreateSessionTxn).timeOut);
-        else if (e.hdr.type === OpCode.closeSession) sessions.delete(e.hdr.clientId);
-        tree.processTxn(e.hdr, e.txn);
+        if (hdr.type === OpCode.createSession) sessions.set(hdr.clientId, (txn as CreateSessionTxn).timeOut);
+        else if (hdr.type === OpCode.closeSession) sessions.delete(hdr.clientId);
+        tree.processTxn(hdr, txn);
         last = z;
         replayed++;
-      }
-      if (scan.partialAt !== null) {
+      });
+      if (partialAt !== null) {
         if (i < files.length - 1) {
-          throw new CorruptDataError(
-            `${scan.file} is cut short at offset ${scan.partialAt} but ${files[i + 1].file} follows it: txns after 0x${last.toString(16)} would be lost`,
-          );
+          throw new CorruptDataError(`${file} is cut short at offset ${partialAt} but ${files[i + 1].file} follows it: txns after 0x${last.toString(16)} would be lost`);
         }
         // A torn tail of the newest log: a group whose fsync never finished, so no client saw it.
-        this.log.warn(`${scan.file}: dropping a partial txn at offset ${scan.partialAt} (the write was cut short by a crash)`);
-        zeroFrom(scan.file, scan.partialAt);
+        this.log.warn(`${file}: dropping a partial txn at offset ${partialAt} (the write was cut short by a crash)`);
+        zeroFrom(file, partialAt);
       }
     }
     tree.settlePendingAcls((m) => this.log.error(m));

@@ -17,6 +17,17 @@ export function snapshotName(zxid: number): string {
   return `snapshot.${zxid.toString(16)}`;
 }
 
+/**
+ * Deletes snapshots a stopped server was still writing (snapshot.<zxid>.tmp: never renamed, so never
+ * read); each can be as large as a whole snapshot. Returns their names.
+ */
+export function removeUnfinishedSnapshots(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const gone = fs.readdirSync(dir).filter((n) => /^snapshot\.[0-9a-fA-F]+\.tmp$/.test(n));
+  for (const n of gone) fs.rmSync(path.join(dir, n), { force: true });
+  return gone;
+}
+
 export function listSnapshots(dir: string): { file: string; zxid: number }[] {
   if (!fs.existsSync(dir)) return [];
   return fs
@@ -102,9 +113,12 @@ export async function writeSnapshot(dir: string, src: SnapshotSource, fsync = tr
     w.writeLong(0n);
     await out.seal();
     if (fsync) await new Promise<void>((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve())));
-  } finally {
-    await new Promise<void>((resolve) => fs.close(fd, () => resolve()));
+  } catch (e) {
+    // A snapshot that failed (a full disk, say) is not left behind to fill it further.
+    await new Promise<void>((resolve) => fs.close(fd, () => fs.unlink(tmp, () => resolve())));
+    throw e;
   }
+  await new Promise<void>((resolve) => fs.close(fd, () => resolve()));
   fs.renameSync(tmp, file);
   if (fsync) await fsyncDir(dir);
   return file;
@@ -116,83 +130,103 @@ export interface LoadedSnapshot {
   file: string;
 }
 
-/** Reads a snapshot into `tree` (which it resets) and checks both seals. */
+/**
+ * Reads a snapshot into `tree` (which it resets) and checks both seals. The file is read a window at a
+ * time (the checksum kept as the window moves on): a whole-file buffer cost a page fault per 4 KB and
+ * stayed in the resident set after the load.
+ */
 export function readSnapshot(file: string, tree: DataTree, maxBuffer = 0x7fffffff): LoadedSnapshot {
-  const buf = fs.readFileSync(file);
   const zxid = zxidFromName(path.basename(file), 'snapshot');
   if (zxid === null) throw new CorruptDataError(`${file}: not a snapshot name`);
-  const r = new JuteReader(buf, 0, buf.length, maxBuffer);
+  const win = new SnapshotWindow(file);
+  let o = 0;
   const fail = (what: string): never => {
-    throw new CorruptDataError(`${file}: ${what} at offset ${r.offset}`);
+    throw new CorruptDataError(`${file}: ${what} at offset ${o}`);
+  };
+  // A reader over the next `n` bytes of the file, which must be there.
+  const reader = (n: number, what: string): JuteReader => {
+    if (!win.ensure(o, o + n)) fail(what);
+    return new JuteReader(win.buf, o - win.base, o - win.base + n, maxBuffer);
   };
   try {
-    if (buf.length >= 4 && buf[0] === 0x1f && buf[1] === 0x8b) fail('gzip-compressed snapshots are not supported yet');
-    const head = R.FileHeader.read(r);
+    if (win.ensure(0, 2) && win.buf[0] === 0x1f && win.buf[1] === 0x8b) fail('gzip-compressed snapshots are not supported yet');
+    const head = R.FileHeader.read(reader(16, 'truncated header'));
     if (head.magic !== SNAP_MAGIC) fail(`bad magic 0x${(head.magic >>> 0).toString(16)}`);
+    o = 16;
     const sessions = new Map<bigint, number>();
-    for (let n = r.readInt(); n > 0; n--) {
-      const id = r.readLong();
-      sessions.set(id, r.readInt());
+    let n = reader(4, 'truncated session list').readInt();
+    for (o += 4; n > 0; n--, o += 12) {
+      const r = reader(12, 'truncated session list');
+      sessions.set(r.readLong(), r.readInt());
     }
     tree.reset();
-    for (let n = r.readInt(); n > 0; n--) {
+    n = reader(4, 'truncated ACL list').readInt();
+    for (o += 4; n > 0; n--) {
+      const len = aclEntryLength(win, o, maxBuffer);
+      if (len < 0) fail('truncated ACL list');
+      const r = reader(len, 'truncated ACL list');
       const id = r.readLong53();
-      const acl = R.ACLVector.read(r) ?? [];
-      tree.aclCache.put(id, acl);
+      tree.aclCache.put(id, R.ACLVector.read(r) ?? []);
+      o += len;
     }
-    tree.store.reserve(countZnodes(buf, r.offset) + 1);
     const f: RestoredFields = { acl: 0, czxid: 0, mzxid: 0, ctime: 0, mtime: 0, version: 0, cversion: 0, aversion: 0, ownerHi: 0, ownerLo: 0, pzxid: 0 };
-    let o = r.offset;
     for (;;) {
       // path (a jute string: length, bytes), data (length, bytes; -1 for null), acl (8), then
       // StatPersisted: czxid, mzxid, ctime, mtime (8 each), version, cversion, aversion (4 each),
-      // ephemeralOwner, pzxid (8 each).
-      if (buf.length - o < 4) fail('truncated znode list');
-      const pathLen = intAt(buf, o);
+      // ephemeralOwner, pzxid (8 each). The list ends with the path "/".
+      if (!win.ensure(o, o + 5)) fail('truncated znode list');
+      let b = win.buf;
+      let at = o - win.base;
+      const pathLen = intAt(b, at);
       if (pathLen < 0) fail('null path');
-      if (pathLen > maxBuffer || pathLen > buf.length - o - 4) fail(`path length ${pathLen} out of range`);
-      const pathStart = o + 4;
-      const pathEnd = pathStart + pathLen;
-      if (pathLen === 1 && buf[pathStart] === 0x2f) {
-        r.offset = pathEnd;
+      if (pathLen > maxBuffer || pathLen > win.size - o - 4) fail(`path length ${pathLen} out of range`);
+      if (pathLen === 1 && b[at + 4] === 0x2f) {
+        o += 5;
         break;
       }
-      if (buf.length - pathEnd < 4) fail('truncated znode');
-      const dataLen = intAt(buf, pathEnd);
+      if (!win.ensure(o, o + 8 + pathLen)) fail('truncated znode');
+      b = win.buf;
+      at = o - win.base;
+      const pathEnd = at + 4 + pathLen;
+      const dataLen = intAt(b, pathEnd);
       if (dataLen > maxBuffer) fail(`data length ${dataLen} is over the limit ${maxBuffer}`);
-      const dataStart = dataLen < 0 ? -1 : pathEnd + 4;
-      const dataEnd = dataLen < 0 ? -1 : pathEnd + 4 + dataLen;
-      o = pathEnd + 4 + (dataLen < 0 ? 0 : dataLen);
-      if (buf.length - o < 8 + 60) fail('truncated znode');
-      f.acl = long53At(buf, o);
-      f.czxid = long53At(buf, o + 8);
-      f.mzxid = long53At(buf, o + 16);
-      f.ctime = long53At(buf, o + 24);
-      f.mtime = long53At(buf, o + 32);
-      f.version = intAt(buf, o + 40);
-      f.cversion = intAt(buf, o + 44);
-      f.aversion = intAt(buf, o + 48);
-      f.ownerHi = intAt(buf, o + 52);
-      f.ownerLo = intAt(buf, o + 56);
-      f.pzxid = long53At(buf, o + 60);
-      o += 68;
-      r.offset = o;
-      tree.restoreNode(buf, pathStart, pathEnd, dataStart, dataEnd, f);
+      const size = 8 + pathLen + (dataLen < 0 ? 0 : dataLen) + 68;
+      if (!win.ensure(o, o + size)) fail('truncated znode');
+      b = win.buf;
+      at = o - win.base;
+      const dataStart = dataLen < 0 ? -1 : at + 8 + pathLen;
+      const s = at + size - 68;
+      f.acl = long53At(b, s);
+      f.czxid = long53At(b, s + 8);
+      f.mzxid = long53At(b, s + 16);
+      f.ctime = long53At(b, s + 24);
+      f.mtime = long53At(b, s + 32);
+      f.version = intAt(b, s + 40);
+      f.cversion = intAt(b, s + 44);
+      f.aversion = intAt(b, s + 48);
+      f.ownerHi = intAt(b, s + 52);
+      f.ownerLo = intAt(b, s + 56);
+      f.pzxid = long53At(b, s + 60);
+      tree.restoreNode(b, at + 4, at + 4 + pathLen, dataStart, dataLen < 0 ? -1 : dataStart + dataLen, f);
+      o += size;
     }
-    const sealAt = r.offset;
-    const val = r.readLong53();
-    if (r.readString() !== '/') fail('missing seal');
-    const crc = new Adler32().update(buf, 0, sealAt).value;
+    // The seal: the checksum of everything before it, then "/". Apache 3.6+ adds the digest and a second seal.
+    const sealAt = o;
+    const tail = reader(win.size - sealAt, 'missing seal');
+    const tailBase = tail.offset;
+    const val = tail.readLong53();
+    if (tail.readString() !== '/') fail('missing seal');
+    const crc = win.checksumTo(sealAt);
     if (crc !== val) fail(`checksum mismatch (stored ${val}, computed ${crc})`);
-    if (r.remaining >= 20) {
-      r.readLong53();
-      const version = r.readInt();
-      if (version < 2) r.readString();
-      else r.readLong();
-      const sealAt2 = r.offset;
-      const val2 = r.readLong53();
-      r.readString();
-      const crc2 = new Adler32().update(buf, 0, sealAt2).value;
+    if (tail.remaining >= 20) {
+      tail.readLong53();
+      const version = tail.readInt();
+      if (version < 2) tail.readString();
+      else tail.readLong();
+      const sealAt2 = sealAt + (tail.offset - tailBase);
+      const val2 = tail.readLong53();
+      tail.readString();
+      const crc2 = win.checksumTo(sealAt2);
       if (crc2 !== val2) fail('checksum mismatch after the digest');
     }
     tree.finishRestore(zxid);
@@ -200,6 +234,8 @@ export function readSnapshot(file: string, tree: DataTree, maxBuffer = 0x7ffffff
   } catch (e) {
     if (e instanceof CorruptDataError) throw e;
     throw new CorruptDataError(`${file}: ${(e as Error).message}`);
+  } finally {
+    win.close();
   }
 }
 
@@ -210,24 +246,6 @@ function long53At(buf: Buffer, o: number): number {
   const hi = (buf[o] << 24) | (buf[o + 1] << 16) | (buf[o + 2] << 8) | buf[o + 3];
   if (hi >= 0x200000 || hi < -0x200000) throw new CorruptDataError(`64-bit value at offset ${o} is out of range for a zxid/time field`);
   return hi * TWO_32 + ((buf[o + 4] << 24) | (buf[o + 5] << 16) | (buf[o + 6] << 8) | buf[o + 7]) + (buf[o + 4] >= 0x80 ? TWO_32 : 0);
-}
-
-/**
- * How many znodes the list starting at `o` holds, skipping from record to record (two lengths each): the
- * store is sized once instead of growing and copying its columns while the snapshot loads. Stops early on
- * anything malformed; the real parse reports it.
- */
-function countZnodes(buf: Buffer, o: number): number {
-  let n = 0;
-  while (buf.length - o >= 4) {
-    const pathLen = intAt(buf, o);
-    if (pathLen < 0 || pathLen > buf.length - o - 8) break;
-    if (pathLen === 1 && buf[o + 4] === 0x2f) break;
-    const dataLen = intAt(buf, o + 4 + pathLen);
-    o += 4 + pathLen + 4 + (dataLen > 0 ? dataLen : 0) + 68;
-    n++;
-  }
-  return n;
 }
 
 function intAt(buf: Buffer, o: number): number {
@@ -372,3 +390,84 @@ async function writeNodes(out: CheckedFileWriter, s: NodeStore, sliceMs: number)
     }
   }
 }
+
+/**
+ * The length of the ACL-map entry at `o` (id, then a vector of perms, scheme, id), or -1 if the file
+ * ends inside it. Lengths out of range are left to the reader, which names them.
+ */
+function aclEntryLength(win: SnapshotWindow, o: number, maxBuffer: number): number {
+  let at = o + 8;
+  if (!win.ensure(o, at + 4)) return -1;
+  let n = intAt(win.buf, at - win.base);
+  at += 4;
+  for (; n > 0; n--) {
+    at += 4;
+    for (let k = 0; k < 2; k++) {
+      if (!win.ensure(o, at + 4)) return -1;
+      const len = intAt(win.buf, at - win.base);
+      at += 4 + (len > 0 && len <= maxBuffer ? len : 0);
+    }
+  }
+  return win.ensure(o, at) ? at - o : -1;
+}
+
+/**
+ * A snapshot read front to back through one reused buffer, with the Adler-32 of the bytes it has moved
+ * past. `ensure(from, end)` makes the file's bytes [from, end) available at buf[from - base]; `from`
+ * never goes back.
+ */
+class SnapshotWindow {
+  buf = Buffer.allocUnsafe(WINDOW_BYTES);
+  /** The file offset of buf[0], and how many bytes of buf hold the file. */
+  base = 0;
+  private held = 0;
+  readonly size: number;
+  private readonly fd: number;
+  private readonly sum = new Adler32();
+  /** The checksum covers the file up to here. */
+  private summed = 0;
+
+  constructor(file: string) {
+    this.fd = fs.openSync(file, 'r');
+    this.size = fs.fstatSync(this.fd).size;
+  }
+
+  ensure(from: number, end: number): boolean {
+    if (end <= this.base + this.held) return true;
+    if (end > this.size) return false;
+    // What is let go is checksummed first; what is kept moves to the front (or to a larger buffer).
+    const drop = from - this.base;
+    this.sum.update(this.buf, this.summed - this.base, drop);
+    this.summed = from;
+    const kept = this.held - drop;
+    const want = Math.min(this.size - from, Math.max(end - from, WINDOW_BYTES));
+    if (want > this.buf.length) {
+      const grown = Buffer.allocUnsafe(want);
+      this.buf.copy(grown, 0, drop, this.held);
+      this.buf = grown;
+    } else if (kept > 0) {
+      this.buf.copyWithin(0, drop, this.held);
+    }
+    this.base = from;
+    this.held = kept;
+    while (this.held < want) {
+      const n = fs.readSync(this.fd, this.buf, this.held, want - this.held, from + this.held);
+      if (n === 0) throw new CorruptDataError(`file shrank while it was read (${this.size} bytes expected)`);
+      this.held += n;
+    }
+    return true;
+  }
+
+  /** The Adler-32 of the file's first `end` bytes (which must be in the window). */
+  checksumTo(end: number): number {
+    this.sum.update(this.buf, this.summed - this.base, end - this.base);
+    this.summed = end;
+    return this.sum.value;
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+}
+
+const WINDOW_BYTES = 4 << 20;

@@ -277,58 +277,66 @@ export interface LogFileScan {
  * reported in `partialAt`; a checksum mismatch, or data after a torn entry, is corruption.
  */
 export function scanLogFile(file: string, maxBuffer = 0x7fffffff): LogFileScan {
-  const src = new GrowingFile(file);
+  const scan: LogFileScan = { file, startZxid: zxidFromName(path.basename(file), 'log') ?? 0, entries: [], partialAt: null };
+  scan.partialAt = forEachLogEntry(file, maxBuffer, -1, (hdr, txn, offset) => {
+    scan.entries.push({ hdr, txn, file, offset });
+  });
+  return scan;
+}
+
+/**
+ * Hands each entry of one log file after zxid `after` to `visit`, in order, and returns the offset of a
+ * torn last entry (null if none), with scanLogFile's checks. Entries up to `after` have their checksum
+ * checked but are not decoded: a restore starts from a snapshot in the middle of a log, and decoding the
+ * txns before it cost more than replaying the rest. Buffers in a txn are views of the read window; a
+ * window is never reused, so they stay valid.
+ */
+export function forEachLogEntry(file: string, maxBuffer: number, after: number, visit: (hdr: R.TxnHeader, txn: TxnBody, offset: number) => void): number | null {
+  const src = new LogWindow(file);
   try {
-    return scanEntries(file, src, maxBuffer);
+    if (!src.ensure(0, 16)) return 0;
+    const head = R.FileHeader.read(new JuteReader(src.buf, 0, 16));
+    if (head.magic !== TXNLOG_MAGIC) throw new CorruptDataError(`${file}: not a txn log (bad magic 0x${(head.magic >>> 0).toString(16)})`);
+    let pos = 16;
+    for (;;) {
+      if (!src.ensure(pos, pos + 12)) return src.zeroFrom(pos) ? null : pos;
+      let at = pos - src.base;
+      const crcHi = src.buf.readInt32BE(at);
+      const crcLo = src.buf.readUInt32BE(at + 4);
+      const len = src.buf.readInt32BE(at + 8);
+      // Preallocated space reads as zeros: the end of the log.
+      if (len === 0 && crcHi === 0 && crcLo === 0) return null;
+      const end = pos + 12 + len;
+      const whole = len > 0 && len <= maxBuffer && src.ensure(pos, end + 1);
+      at = pos - src.base;
+      if (!whole || src.buf[end - src.base] !== EOR) {
+        // Cut short by the end of the file, or followed by zeros: a write that did not finish.
+        if (len > 0 && (!whole || src.zeroFrom(end))) return pos;
+        throw new CorruptDataError(`${file}: malformed txn entry at offset ${pos}`);
+      }
+      // Adler-32 fits in 32 bits: a stored value with high bits set cannot match.
+      if (crcHi !== 0 || adler32(src.buf, at + 12, at + 12 + len) !== crcLo) {
+        throw new CorruptDataError(`${file}: checksum mismatch in txn entry at offset ${pos}`);
+      }
+      // TxnHeader: clientId (8), cxid (4), then the zxid.
+      if (len < 20 || src.buf.readInt32BE(at + 24) * 4294967296 + src.buf.readUInt32BE(at + 28) > after) {
+        const r = new JuteReader(src.buf, at + 12, at + 12 + len, maxBuffer);
+        const hdr = R.TxnHeader.read(r);
+        // A TxnDigest may follow the record; zkts does not check digests, so it is skipped.
+        visit(hdr, readTxn(r, hdr.type), pos);
+      }
+      pos = end + 1;
+    }
   } finally {
     src.close();
   }
 }
 
-function scanEntries(file: string, src: GrowingFile, maxBuffer: number): LogFileScan {
-  const startZxid = zxidFromName(path.basename(file), 'log') ?? 0;
-  const scan: LogFileScan = { file, startZxid, entries: [], partialAt: null };
-  if (!src.ensure(16)) {
-    scan.partialAt = 0;
-    return scan;
-  }
-  const head = R.FileHeader.read(new JuteReader(src.buf, 0, 16));
-  if (head.magic !== TXNLOG_MAGIC) throw new CorruptDataError(`${file}: not a txn log (bad magic 0x${(head.magic >>> 0).toString(16)})`);
-  let pos = 16;
-  for (;;) {
-    if (!src.ensure(pos + 12)) {
-      if (!src.zeroFrom(pos)) scan.partialAt = pos;
-      break;
-    }
-    const crc = Number(src.buf.readBigInt64BE(pos));
-    const len = src.buf.readInt32BE(pos + 8);
-    // Preallocated space reads as zeros: the end of the log.
-    if (len === 0 && crc === 0) break;
-    const end = pos + 12 + len;
-    const whole = len > 0 && len <= maxBuffer && src.ensure(end + 1);
-    if (!whole || src.buf[end] !== EOR) {
-      // Cut short by the end of the file, or followed by zeros: a write that did not finish.
-      if (len > 0 && (!whole || src.zeroFrom(end))) {
-        scan.partialAt = pos;
-        break;
-      }
-      throw new CorruptDataError(`${file}: malformed txn entry at offset ${pos}`);
-    }
-    const bytes = src.buf.subarray(pos + 12, end);
-    if (adler32(bytes) !== crc) throw new CorruptDataError(`${file}: checksum mismatch in txn entry at offset ${pos}`);
-    const r = new JuteReader(bytes, 0, bytes.length, maxBuffer);
-    const hdr = R.TxnHeader.read(r);
-    // A TxnDigest may follow the record; zkts does not check digests, so it is skipped.
-    const txn = readTxn(r, hdr.type);
-    scan.entries.push({ hdr, txn, file, offset: pos });
-    pos = end + 1;
-  }
-  return scan;
-}
-
-/** Reads a file on demand, so that a log's preallocated (zero) tail is not read unless looked at. */
-class GrowingFile {
+/** The window a log is read through: a few MB at a time, so its preallocated zero tail is never read unless looked at. */
+class LogWindow {
   buf = Buffer.alloc(0);
+  /** File offset of buf[0]. */
+  base = 0;
   private readonly fd: number;
   private readonly size: number;
 
@@ -337,35 +345,45 @@ class GrowingFile {
     this.size = fs.fstatSync(this.fd).size;
   }
 
-  /** Makes the first `n` bytes available; false if the file is shorter. */
-  ensure(n: number): boolean {
-    if (n <= this.buf.length) return true;
-    if (n > this.size) {
-      this.readUpTo(this.size);
-      return false;
+  /**
+   * Makes the file's bytes [from, end) available in `buf` (at from - base); false if the file ends
+   * before `end`. Bytes before `from` are let go. A refill is a new buffer: views of the last one stay valid.
+   */
+  ensure(from: number, end: number): boolean {
+    if (end <= this.base + this.buf.length && from >= this.base) return true;
+    if (end > this.size) return false;
+    const size = Math.min(this.size - from, Math.max(end - from, WINDOW_BYTES));
+    const next = Buffer.allocUnsafe(size);
+    let have = 0;
+    if (from >= this.base && from < this.base + this.buf.length) have = this.buf.copy(next, 0, from - this.base);
+    while (have < size) {
+      const n = fs.readSync(this.fd, next, have, size - have, from + have);
+      if (n === 0) throw new CorruptDataError(`log file shrank while it was read (${this.size} bytes expected)`);
+      have += n;
     }
-    this.readUpTo(Math.min(this.size, Math.max(n, this.buf.length * 2, 1 << 20)));
-    return true;
-  }
-
-  private readUpTo(target: number): void {
-    if (target <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(target);
-    this.buf.copy(next, 0);
-    fs.readSync(this.fd, next, this.buf.length, target - this.buf.length, this.buf.length);
     this.buf = next;
+    this.base = from;
+    return true;
   }
 
   /** Whether everything from `pos` to the end of the file is zero (reads it all: only on odd endings). */
   zeroFrom(pos: number): boolean {
-    this.readUpTo(this.size);
-    return isZero(this.buf, Math.min(pos, this.buf.length), this.buf.length);
+    const chunk = Buffer.allocUnsafe(WINDOW_BYTES);
+    for (let at = pos; at < this.size; ) {
+      const n = fs.readSync(this.fd, chunk, 0, Math.min(chunk.length, this.size - at), at);
+      if (n === 0) break;
+      if (!isZero(chunk, 0, n)) return false;
+      at += n;
+    }
+    return true;
   }
 
   close(): void {
     fs.closeSync(this.fd);
   }
 }
+
+const WINDOW_BYTES = 4 << 20;
 
 function isZero(buf: Buffer, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (buf[i] !== 0) return false;

@@ -206,18 +206,19 @@ export class DataTree {
     this.aclCache.clear();
     this.approximateDataSize = 0;
     this.lastProcessedZxid = 0;
-    this.chainStart = [];
     this.chainLen = [];
     this.chainIds = [];
     this.restoredRoot = false;
+    this.store.beginBulkLoad();
   }
 
   /**
-   * The ancestors of the node restored last (their paths as byte ranges of the snapshot buffer, and ids;
-   * root first): snapshots list the tree depth first, so a node's parent is on this chain and is found by
-   * comparing bytes, without a string per znode.
+   * The ancestors of the node restored last, root first: their paths' lengths and ids, and the deepest
+   * path's bytes in chainPath (each ancestor's path is a prefix of it). Snapshots list the tree depth
+   * first, so a node's parent is on this chain and is found by comparing bytes, without a string per
+   * znode. The bytes are copied: the snapshot is read a window at a time.
    */
-  private chainStart: number[] = [];
+  private chainPath = Buffer.allocUnsafe(0);
   private chainLen: number[] = [];
   private chainIds: number[] = [];
   private restoredRoot = false;
@@ -236,7 +237,6 @@ export class DataTree {
       if (c >= 0x80) ascii = false;
       else if (c === 0x2f) slash = k;
     }
-    const starts = this.chainStart;
     const lens = this.chainLen;
     const ids = this.chainIds;
     let id: number;
@@ -247,7 +247,6 @@ export class DataTree {
       s.setDataFrom(ROOT, b, dataStart, dataEnd);
       // The "/" alias counts in the data size too, as it does in Apache's node map.
       this.approximateDataSize += 1 + s.dataLength(ROOT);
-      starts.length = 0;
       lens.length = 0;
       ids.length = 0;
       this.restoredRoot = true;
@@ -255,14 +254,17 @@ export class DataTree {
     } else {
       const parentLen = slash - pathStart;
       while (lens.length > 0 && lens[lens.length - 1] > parentLen) {
-        starts.pop();
         lens.pop();
         ids.pop();
       }
       const top = lens.length - 1;
       let parent: number;
-      if (top >= 0 && lens[top] === parentLen && sameBytes(b, starts[top], b, pathStart, slash)) parent = ids[top];
+      if (top >= 0 && lens[top] === parentLen && sameBytes(this.chainPath, 0, b, pathStart, slash)) parent = ids[top];
       else {
+        // Not depth first (another writer, or a damaged file): look the parent up, and start a new chain.
+        s.endBulkLoad();
+        lens.length = 0;
+        ids.length = 0;
         path = javaUtf8Decode(b, pathStart, pathEnd);
         parent = s.lookupRange(path, path.lastIndexOf('/'));
       }
@@ -276,13 +278,21 @@ export class DataTree {
         // A name beyond ASCII: as a string, decoded the way Java wrote it.
         path ??= javaUtf8Decode(b, pathStart, pathEnd);
         const cut = path.lastIndexOf('/');
-        id = s.childOf(parent, path, cut + 1, path.length);
+        id = s.bulkLoading ? NONE : s.childOf(parent, path, cut + 1, path.length);
         if (id === NONE) id = s.addChild(parent, path.substring(cut + 1));
         s.setDataFrom(id, b, dataStart, dataEnd);
       }
     }
-    starts.push(pathStart);
-    lens.push(pathEnd - pathStart);
+    const len = pathEnd - pathStart;
+    if (len > this.chainPath.length) {
+      const grown = Buffer.allocUnsafe(Math.max(len, this.chainPath.length * 2, 256));
+      this.chainPath.copy(grown);
+      this.chainPath = grown;
+    }
+    // Only the part past the parent's path differs from what chainPath holds (the root's path is empty).
+    const chain = this.chainPath;
+    for (let k = pathStart + (lens.length > 0 ? lens[lens.length - 1] : 0), at = k - pathStart; k < pathEnd; k++, at++) chain[at] = b[k];
+    lens.push(len);
     ids.push(id);
     if (f.acl !== (f.acl | 0)) throw new Error(`snapshot: ACL id ${f.acl} of a znode is out of the range zkts keeps (32 bits)`);
     s.acl[id] = f.acl;
@@ -310,7 +320,8 @@ export class DataTree {
   /** Completes a snapshot load: the tree now stands at `zxid`. */
   finishRestore(zxid: number): void {
     if (!this.restoredRoot) throw new Error('snapshot has no root');
-    this.chainStart = [];
+    this.store.endBulkLoad();
+    this.chainPath = Buffer.allocUnsafe(0);
     this.chainLen = [];
     this.chainIds = [];
     this.lastProcessedZxid = zxid;

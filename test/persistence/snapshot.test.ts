@@ -12,6 +12,7 @@ import { Perms } from '../../src/protocol/enums';
 import { OpCode } from '../../src/protocol/opCodes';
 import { readSnapshot, writeSnapshot } from '../../src/persistence/snapshot';
 import { DataTree } from '../../src/tree/dataTree';
+import { Adler32 } from '../../src/persistence/adler32';
 
 const OPEN: ACL[] = [{ perms: Perms.ALL, id: { scheme: 'world', id: 'anyone' } }];
 const DIGEST: ACL[] = [{ perms: Perms.READ | Perms.ADMIN, id: { scheme: 'digest', id: 'u:2jmj7l5rSw0yVb/vlWAYkK/YBwk=' } }];
@@ -110,5 +111,118 @@ describe('snapshot write and read', () => {
       expect(back.getNode(p.substring(0, p.lastIndexOf('/')) || '')).toBeDefined();
     }
     expect(back.getNode('/big/p0/c599')).toBeDefined();
+  });
+});
+
+/** A snapshot file made by hand: the given znodes in the given order (paths, data), one open ACL. */
+function handMadeSnapshot(file: string, nodes: [string, string | null][]): void {
+  const w = new JuteWriter();
+  w.writeInt(0x5a4b534e);
+  w.writeInt(2);
+  w.writeLong(0n);
+  w.writeInt(0); // sessions
+  w.writeInt(1); // ACL map
+  w.writeLong53(1);
+  w.writeInt(1);
+  w.writeInt(Perms.ALL);
+  w.writeString('world');
+  w.writeString('anyone');
+  for (const [p, data] of nodes) {
+    w.writeString(p);
+    w.writeBuffer(data === null ? null : Buffer.from(data));
+    w.writeLong53(p === '' ? -1 : 1);
+    for (let k = 0; k < 4; k++) w.writeLong53(1);
+    for (let k = 0; k < 3; k++) w.writeInt(0);
+    w.writeLong53(0);
+    w.writeLong53(1);
+  }
+  w.writeString('/');
+  const body = w.buf.subarray(0, w.offset);
+  const seal = new JuteWriter();
+  seal.writeLong53(new Adler32().update(body).value);
+  seal.writeString('/');
+  fs.writeFileSync(file, Buffer.concat([body, seal.buf.subarray(0, seal.offset)]));
+}
+
+describe('snapshot reading', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zkts-snap-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('a snapshot many times the read window, with a znode larger than the window, reads back exactly', async () => {
+    const tree = new DataTree();
+    create(tree, '/w');
+    // Records of odd sizes, so that window boundaries fall inside paths, lengths, data and Stats.
+    for (let i = 0; i < 30_000; i++) create(tree, `/w/n${i}`, Buffer.alloc(i % 397, i & 0xff));
+    create(tree, '/w/big', Buffer.alloc(6 << 20, 9));
+    for (let i = 0; i < 2_000; i++) create(tree, `/w/after${i}`, i % 3 === 0 ? null : Buffer.from(`v${i}`), { acl: i % 2 === 0 ? DIGEST : OPEN });
+    const file = await writeSnapshot(dir, { tree, sessions: new Map([[SESSION, 30000]]), zxid: tree.lastProcessedZxid }, false);
+    expect(fs.statSync(file).size).toBeGreaterThan(12 << 20);
+
+    const back = new DataTree();
+    readSnapshot(file, back);
+    expect(dump(back)).toEqual(dump(tree));
+    expect(back.approximateDataSize).toBe(tree.approximateDataSize);
+    // The (parent, name) table was built after the load: lookups and new children work.
+    expect(back.getNode('/w/n29999')!.data!.length).toBe(29_999 % 397);
+    expect(back.getNode('/w/missing')).toBeUndefined();
+    create(back, '/w/n30000');
+    expect(back.getNode('/w/n30000')).toBeDefined();
+  });
+
+  test('a snapshot cut short anywhere is refused as corrupt, naming the file', async () => {
+    const tree = new DataTree();
+    create(tree, '/a');
+    for (let i = 0; i < 50; i++) create(tree, `/a/n${i}`, Buffer.from(`data ${i}`), { acl: i % 2 ? DIGEST : OPEN });
+    const file = await writeSnapshot(dir, { tree, sessions: new Map([[SESSION, 30000]]), zxid: tree.lastProcessedZxid }, false);
+    const whole = fs.readFileSync(file);
+    const cut = path.join(dir, 'snapshot.1');
+    // Up to the end of the first seal (what follows it, the digest, Apache 3.4 did not write).
+    const sealEnd = whole.length - 8 - 4 - 8 - 8 - 4 - 1;
+    expect(readSnapshot(file, new DataTree()).zxid).toBe(tree.lastProcessedZxid);
+    for (let len = 0; len < sealEnd; len += len < 200 || len > sealEnd - 200 ? 1 : 7) {
+      fs.writeFileSync(cut, whole.subarray(0, len));
+      expect(() => readSnapshot(cut, new DataTree())).toThrow(/snapshot\.1: /);
+    }
+  });
+
+  test('znodes not listed depth first still find their parents', () => {
+    const file = path.join(dir, 'snapshot.5');
+    handMadeSnapshot(file, [
+      ['', null],
+      ['/a', 'A'],
+      ['/b', 'B'],
+      ['/b/y', 'BY'],
+      ['/a/x', 'AX'],
+      ['/a/x/deep', 'D'],
+      ['/b/z', 'BZ'],
+    ]);
+    const back = new DataTree();
+    readSnapshot(file, back);
+    expect(back.getNode('/a')!.childList()).toEqual(['x']);
+    expect(back.getNode('/b')!.childList()).toEqual(['y', 'z']);
+    expect(back.getNode('/a/x/deep')!.data!.toString()).toBe('D');
+    // Apache's node count has the root twice ("" and "/").
+    expect(back.nodeCount).toBe(8);
+  });
+
+  test('a path listed twice is refused, naming it; a parent missing too', () => {
+    const twice = path.join(dir, 'snapshot.6');
+    handMadeSnapshot(twice, [
+      ['', null],
+      ['/a', 'A'],
+      ['/a/x', '1'],
+      ['/a/x', '2'],
+    ]);
+    expect(() => readSnapshot(twice, new DataTree())).toThrow(/snapshot\.6: .*x appears twice/);
+    const orphan = path.join(dir, 'snapshot.7');
+    handMadeSnapshot(orphan, [
+      ['', null],
+      ['/a', 'A'],
+      ['/q/x', '1'],
+    ]);
+    expect(() => readSnapshot(orphan, new DataTree())).toThrow(/unable to find parent \/q of path \/q\/x/);
   });
 });
