@@ -4,7 +4,7 @@ import { JuteReader } from '../jute/reader';
 import { JuteWriter } from '../jute/writer';
 import * as R from '../jute/records';
 import { DataTree, RestoredFields } from '../tree/dataTree';
-import { NONE, NodeStore, ROOT } from '../tree/nodeStore';
+import { copyBytes, NONE, NodeStore, ROOT } from '../tree/nodeStore';
 import { Adler32 } from './adler32';
 import { CorruptDataError, VERSION, fsyncDir, zxidFromName } from './txnLog';
 
@@ -280,7 +280,7 @@ function writeNode(w: JuteWriter, path: Buffer, pathLen: number, s: NodeStore, i
   const b = w.buf;
   let o = w.offset;
   putInt(b, o, pathLen);
-  path.copy(b, o + 4, 0, pathLen);
+  copyBytes(path, 0, pathLen, b, o + 4);
   o += 4 + pathLen;
   putInt(b, o, dataLen);
   o += 4;

@@ -244,7 +244,7 @@ export class NodeStore {
     const start = this.recOff[id] + REC_HEADER;
     const end = start + page.readInt32LE(start - 8);
     for (let k = start; k < end; k++) if (page[k] >= 0xf0) return -1;
-    page.copy(dst, at, start, end);
+    copyBytes(page, start, end, dst, at);
     return at + (end - start);
   }
 
@@ -546,7 +546,7 @@ export class NodeStore {
     if (len <= 0) return;
     const page = this.pages[this.recPage[id]]!;
     const from = this.recOff[id] + REC_HEADER + page.readInt32LE(this.recOff[id] + 4);
-    page.copy(dst, at, from, from + len);
+    copyBytes(page, from, from + len, dst, at);
   }
 
   /** Replaces the znode's data with a copy of `src` (null for none). */
@@ -767,8 +767,11 @@ function sameAscii(page: Buffer, at: number, s: string, i: number, j: number): b
   return true;
 }
 
-/** src[start, end) into dst at `at`: a loop for the short copies most znodes make (no view, no call into C++). */
-function copyBytes(src: Uint8Array, start: number, end: number, dst: Buffer, at: number): void {
+/**
+ * src[start, end) into dst at `at`: a loop for the short copies most znodes make. Buffer.copy makes a
+ * view and calls into C++ each time, which costs more than copying a hundred bytes.
+ */
+export function copyBytes(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): void {
   if (end - start <= 256) {
     // Four bytes a turn: the loop's own overhead is most of the cost of a byte-at-a-time copy.
     let k = start;
