@@ -46,12 +46,18 @@ function dump(tree: DataTree): Record<string, unknown> {
   return out;
 }
 
-describe('snapshot write and read', () => {
-  let dir: string;
+/** A fresh directory for each test, removed after it. */
+function useTempDir(): () => string {
+  let dir = '';
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zkts-snap-'));
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return () => dir;
+}
+
+describe('snapshot write and read', () => {
+  const dir = useTempDir();
 
   test('a tree reads back exactly: data, null data, ACLs, Stats, child order, ephemerals, odd names', async () => {
     const tree = new DataTree();
@@ -63,7 +69,7 @@ describe('snapshot write and read', () => {
     create(tree, '/a/é ü', Buffer.from([0, 1, 2]));
     create(tree, '/a/e1', Buffer.from('eph'), { owner: SESSION });
     create(tree, '/z', Buffer.alloc(70_000, 7));
-    const file = await writeSnapshot(dir, { tree, sessions: new Map([[SESSION, 30000]]), zxid: tree.lastProcessedZxid });
+    const file = await writeSnapshot(dir(), { tree, sessions: new Map([[SESSION, 30000]]), zxid: tree.lastProcessedZxid });
 
     const back = new DataTree();
     const loaded = readSnapshot(file, back);
@@ -79,7 +85,7 @@ describe('snapshot write and read', () => {
     const tree = new DataTree();
     create(tree, '/s');
     create(tree, '/s/\u{1F600}x');
-    const file = await writeSnapshot(dir, { tree, sessions: new Map(), zxid: tree.lastProcessedZxid }, false);
+    const file = await writeSnapshot(dir(), { tree, sessions: new Map(), zxid: tree.lastProcessedZxid }, false);
     const w = new JuteWriter();
     w.writeString('/s/\u{1F600}x');
     expect(fs.readFileSync(file).includes(w.buf.subarray(0, w.offset))).toBe(true);
@@ -93,7 +99,7 @@ describe('snapshot write and read', () => {
       for (let j = 0; j < 600; j++) create(tree, `/big/p${i}/c${j}`, null);
     }
     const snapZxid = tree.lastProcessedZxid;
-    const writing = writeSnapshot(dir, { tree, sessions: new Map(), zxid: snapZxid }, false, 0);
+    const writing = writeSnapshot(dir(), { tree, sessions: new Map(), zxid: snapZxid }, false, 0);
     // Runs between the walk's slices (of 256 znodes with sliceMs 0).
     await new Promise((r) => setImmediate(r));
     for (let j = 0; j < 600; j++) remove(tree, `/big/p19/c${j}`);
@@ -145,11 +151,7 @@ function handMadeSnapshot(file: string, nodes: [string, string | null][]): void 
 }
 
 describe('snapshot reading', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zkts-snap-'));
-  });
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dir = useTempDir();
 
   test('a snapshot many times the read window, with a znode larger than the window, reads back exactly', async () => {
     const tree = new DataTree();
@@ -158,7 +160,7 @@ describe('snapshot reading', () => {
     for (let i = 0; i < 30_000; i++) create(tree, `/w/n${i}`, Buffer.alloc(i % 397, i & 0xff));
     create(tree, '/w/big', Buffer.alloc(6 << 20, 9));
     for (let i = 0; i < 2_000; i++) create(tree, `/w/after${i}`, i % 3 === 0 ? null : Buffer.from(`v${i}`), { acl: i % 2 === 0 ? DIGEST : OPEN });
-    const file = await writeSnapshot(dir, { tree, sessions: new Map([[SESSION, 30000]]), zxid: tree.lastProcessedZxid }, false);
+    const file = await writeSnapshot(dir(), { tree, sessions: new Map([[SESSION, 30000]]), zxid: tree.lastProcessedZxid }, false);
     expect(fs.statSync(file).size).toBeGreaterThan(12 << 20);
 
     const back = new DataTree();
@@ -176,9 +178,9 @@ describe('snapshot reading', () => {
     const tree = new DataTree();
     create(tree, '/a');
     for (let i = 0; i < 50; i++) create(tree, `/a/n${i}`, Buffer.from(`data ${i}`), { acl: i % 2 ? DIGEST : OPEN });
-    const file = await writeSnapshot(dir, { tree, sessions: new Map([[SESSION, 30000]]), zxid: tree.lastProcessedZxid }, false);
+    const file = await writeSnapshot(dir(), { tree, sessions: new Map([[SESSION, 30000]]), zxid: tree.lastProcessedZxid }, false);
     const whole = fs.readFileSync(file);
-    const cut = path.join(dir, 'snapshot.1');
+    const cut = path.join(dir(), 'snapshot.1');
     // Up to the end of the first seal (what follows it, the digest, Apache 3.4 did not write).
     const sealEnd = whole.length - 8 - 4 - 8 - 8 - 4 - 1;
     expect(readSnapshot(file, new DataTree()).zxid).toBe(tree.lastProcessedZxid);
@@ -189,7 +191,7 @@ describe('snapshot reading', () => {
   });
 
   test('znodes not listed depth first still find their parents', () => {
-    const file = path.join(dir, 'snapshot.5');
+    const file = path.join(dir(), 'snapshot.5');
     handMadeSnapshot(file, [
       ['', null],
       ['/a', 'A'],
@@ -209,7 +211,7 @@ describe('snapshot reading', () => {
   });
 
   test('a path listed twice is refused, naming it; a parent missing too', () => {
-    const twice = path.join(dir, 'snapshot.6');
+    const twice = path.join(dir(), 'snapshot.6');
     handMadeSnapshot(twice, [
       ['', null],
       ['/a', 'A'],
@@ -217,7 +219,7 @@ describe('snapshot reading', () => {
       ['/a/x', '2'],
     ]);
     expect(() => readSnapshot(twice, new DataTree())).toThrow(/snapshot\.6: .*x appears twice/);
-    const orphan = path.join(dir, 'snapshot.7');
+    const orphan = path.join(dir(), 'snapshot.7');
     handMadeSnapshot(orphan, [
       ['', null],
       ['/a', 'A'],
