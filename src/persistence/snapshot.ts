@@ -6,6 +6,7 @@ import * as R from '../jute/records';
 import { DataTree, RestoredFields } from '../tree/dataTree';
 import { copyBytes, NONE, NodeStore, ROOT } from '../tree/nodeStore';
 import { Adler32 } from './adler32';
+import { FileWindow } from './fileWindow';
 import { CorruptDataError, VERSION, fsyncDir, zxidFromName } from './txnLog';
 
 /** "ZKSN": the snapshot file magic. */
@@ -138,7 +139,7 @@ export interface LoadedSnapshot {
 export function readSnapshot(file: string, tree: DataTree, maxBuffer = 0x7fffffff): LoadedSnapshot {
   const zxid = zxidFromName(path.basename(file), 'snapshot');
   if (zxid === null) throw new CorruptDataError(`${file}: not a snapshot name`);
-  const win = new SnapshotWindow(file);
+  const win = new FileWindow(file, true, new Adler32());
   let o = 0;
   const fail = (what: string): never => {
     throw new CorruptDataError(`${file}: ${what} at offset ${o}`);
@@ -398,7 +399,7 @@ async function writeNodes(out: CheckedFileWriter, s: NodeStore, sliceMs: number)
  * The length of the ACL-map entry at `o` (id, then a vector of perms, scheme, id), or -1 if the file
  * ends inside it. Lengths out of range are left to the reader, which names them.
  */
-function aclEntryLength(win: SnapshotWindow, o: number, maxBuffer: number): number {
+function aclEntryLength(win: FileWindow, o: number, maxBuffer: number): number {
   let at = o + 8;
   if (!win.ensure(o, at + 4)) return -1;
   let n = intAt(win.buf, at - win.base);
@@ -413,64 +414,3 @@ function aclEntryLength(win: SnapshotWindow, o: number, maxBuffer: number): numb
   }
   return win.ensure(o, at) ? at - o : -1;
 }
-
-/**
- * A snapshot read front to back through one reused buffer, with the Adler-32 of the bytes it has moved
- * past. `ensure(from, end)` makes the file's bytes [from, end) available at buf[from - base]; `from`
- * never goes back.
- */
-class SnapshotWindow {
-  buf = Buffer.allocUnsafe(WINDOW_BYTES);
-  /** The file offset of buf[0], and how many bytes of buf hold the file. */
-  base = 0;
-  private held = 0;
-  readonly size: number;
-  private readonly fd: number;
-  private readonly sum = new Adler32();
-  /** The checksum covers the file up to here. */
-  private summed = 0;
-
-  constructor(file: string) {
-    this.fd = fs.openSync(file, 'r');
-    this.size = fs.fstatSync(this.fd).size;
-  }
-
-  ensure(from: number, end: number): boolean {
-    if (end <= this.base + this.held) return true;
-    if (end > this.size) return false;
-    // What is let go is checksummed first; what is kept moves to the front (or to a larger buffer).
-    const drop = from - this.base;
-    this.sum.update(this.buf, this.summed - this.base, drop);
-    this.summed = from;
-    const kept = this.held - drop;
-    const want = Math.min(this.size - from, Math.max(end - from, WINDOW_BYTES));
-    if (want > this.buf.length) {
-      const grown = Buffer.allocUnsafe(want);
-      this.buf.copy(grown, 0, drop, this.held);
-      this.buf = grown;
-    } else if (kept > 0) {
-      this.buf.copyWithin(0, drop, this.held);
-    }
-    this.base = from;
-    this.held = kept;
-    while (this.held < want) {
-      const n = fs.readSync(this.fd, this.buf, this.held, want - this.held, from + this.held);
-      if (n === 0) throw new CorruptDataError(`file shrank while it was read (${this.size} bytes expected)`);
-      this.held += n;
-    }
-    return true;
-  }
-
-  /** The Adler-32 of the file's first `end` bytes (which must be in the window). */
-  checksumTo(end: number): number {
-    this.sum.update(this.buf, this.summed - this.base, end - this.base);
-    this.summed = end;
-    return this.sum.value;
-  }
-
-  close(): void {
-    fs.closeSync(this.fd);
-  }
-}
-
-const WINDOW_BYTES = 4 << 20;

@@ -6,6 +6,7 @@ import * as R from '../jute/records';
 import { readTxn, TxnBody, writeTxn } from '../tree/txn';
 import { TxnLogSink } from '../server/syncRequestProcessor';
 import { adler32 } from './adler32';
+import { FileWindow } from './fileWindow';
 
 /** "ZKLG": the txn log file magic. */
 export const TXNLOG_MAGIC = 0x5a4b4c47;
@@ -292,7 +293,7 @@ export function scanLogFile(file: string, maxBuffer = 0x7fffffff): LogFileScan {
  * window is never reused, so they stay valid.
  */
 export function forEachLogEntry(file: string, maxBuffer: number, after: number, visit: (hdr: R.TxnHeader, txn: TxnBody, offset: number) => void): number | null {
-  const src = new LogWindow(file);
+  const src = new FileWindow(file, false);
   try {
     if (!src.ensure(0, 16)) return 0;
     const head = R.FileHeader.read(new JuteReader(src.buf, 0, 16));
@@ -330,64 +331,6 @@ export function forEachLogEntry(file: string, maxBuffer: number, after: number, 
   } finally {
     src.close();
   }
-}
-
-/** The window a log is read through: a few MB at a time, so its preallocated zero tail is never read unless looked at. */
-class LogWindow {
-  buf = Buffer.alloc(0);
-  /** File offset of buf[0]. */
-  base = 0;
-  private readonly fd: number;
-  private readonly size: number;
-
-  constructor(file: string) {
-    this.fd = fs.openSync(file, 'r');
-    this.size = fs.fstatSync(this.fd).size;
-  }
-
-  /**
-   * Makes the file's bytes [from, end) available in `buf` (at from - base); false if the file ends
-   * before `end`. Bytes before `from` are let go. A refill is a new buffer: views of the last one stay valid.
-   */
-  ensure(from: number, end: number): boolean {
-    if (end <= this.base + this.buf.length && from >= this.base) return true;
-    if (end > this.size) return false;
-    const size = Math.min(this.size - from, Math.max(end - from, WINDOW_BYTES));
-    const next = Buffer.allocUnsafe(size);
-    let have = 0;
-    if (from >= this.base && from < this.base + this.buf.length) have = this.buf.copy(next, 0, from - this.base);
-    while (have < size) {
-      const n = fs.readSync(this.fd, next, have, size - have, from + have);
-      if (n === 0) throw new CorruptDataError(`log file shrank while it was read (${this.size} bytes expected)`);
-      have += n;
-    }
-    this.buf = next;
-    this.base = from;
-    return true;
-  }
-
-  /** Whether everything from `pos` to the end of the file is zero (reads it all: only on odd endings). */
-  zeroFrom(pos: number): boolean {
-    const chunk = Buffer.allocUnsafe(WINDOW_BYTES);
-    for (let at = pos; at < this.size; ) {
-      const n = fs.readSync(this.fd, chunk, 0, Math.min(chunk.length, this.size - at), at);
-      if (n === 0) break;
-      if (!isZero(chunk, 0, n)) return false;
-      at += n;
-    }
-    return true;
-  }
-
-  close(): void {
-    fs.closeSync(this.fd);
-  }
-}
-
-const WINDOW_BYTES = 4 << 20;
-
-function isZero(buf: Buffer, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (buf[i] !== 0) return false;
-  return true;
 }
 
 /** Log files in a directory, oldest first. */
