@@ -4,7 +4,7 @@ import { JuteReader } from '../jute/reader';
 import { JuteWriter } from '../jute/writer';
 import * as R from '../jute/records';
 import { DataTree, RestoredFields } from '../tree/dataTree';
-import { copyBytes, NONE, NodeStore, ROOT } from '../tree/nodeStore';
+import { copyBytes, DuplicateNameError, NONE, NodeStore, ROOT } from '../tree/nodeStore';
 import { Adler32 } from './adler32';
 import { FileWindow } from './fileWindow';
 import { CorruptDataError, VERSION, fsyncDir, zxidFromName } from './txnLog';
@@ -137,6 +137,17 @@ export interface LoadedSnapshot {
  * stayed in the resident set after the load.
  */
 export function readSnapshot(file: string, tree: DataTree, maxBuffer = 0x7fffffff): LoadedSnapshot {
+  try {
+    return readSnapshotOnce(file, tree, maxBuffer, true);
+  } catch (e) {
+    // A path listed twice (no server writes that): Apache loads it, the later record winning, and so
+    // does the load that looks each znode up as it goes.
+    if (e instanceof CorruptDataError && e.cause instanceof DuplicateNameError) return readSnapshotOnce(file, tree, maxBuffer, false);
+    throw e;
+  }
+}
+
+function readSnapshotOnce(file: string, tree: DataTree, maxBuffer: number, bulk: boolean): LoadedSnapshot {
   const zxid = zxidFromName(path.basename(file), 'snapshot');
   if (zxid === null) throw new CorruptDataError(`${file}: not a snapshot name`);
   const win = new FileWindow(file, true, new Adler32());
@@ -160,7 +171,7 @@ export function readSnapshot(file: string, tree: DataTree, maxBuffer = 0x7ffffff
       const r = reader(12, 'truncated session list');
       sessions.set(r.readLong(), r.readInt());
     }
-    tree.reset();
+    tree.reset(bulk);
     n = reader(4, 'truncated ACL list').readInt();
     for (o += 4; n > 0; n--) {
       const len = aclEntryLength(win, o, maxBuffer);
@@ -234,7 +245,7 @@ export function readSnapshot(file: string, tree: DataTree, maxBuffer = 0x7ffffff
     return { zxid, sessions, file };
   } catch (e) {
     if (e instanceof CorruptDataError) throw e;
-    throw new CorruptDataError(`${file}: ${(e as Error).message}`);
+    throw new CorruptDataError(`${file}: ${(e as Error).message}`, { cause: e });
   } finally {
     win.close();
   }

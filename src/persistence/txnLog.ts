@@ -26,8 +26,8 @@ export function zxidFromName(name: string, prefix: string): number | null {
 
 /** A log or snapshot that cannot be trusted; the message names the file and the offset. */
 export class CorruptDataError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'CorruptDataError';
   }
 }

@@ -196,8 +196,11 @@ export class DataTree {
   /** Nodes read from a snapshot whose ACL id the snapshot did not list (it was created during the snapshot). */
   private readonly pendingAcl = new Set<string>();
 
-  /** Empties the tree before a snapshot is loaded into it. */
-  reset(): void {
+  /**
+   * Empties the tree before a snapshot is loaded into it; `bulk`: znodes enter the name table at the end
+   * of the load (NodeStore.beginBulkLoad), not one by one.
+   */
+  reset(bulk = true): void {
     this.store.clear();
     this.ephemerals.clear();
     this.containers.clear();
@@ -209,7 +212,7 @@ export class DataTree {
     this.chainLen = [];
     this.chainIds = [];
     this.restoredRoot = false;
-    this.store.beginBulkLoad();
+    if (bulk) this.store.beginBulkLoad();
   }
 
   /**

@@ -666,7 +666,10 @@ export class NodeStore {
     return this.bulk;
   }
 
-  /** Ends a snapshot load: every znode goes into the table. A name given twice under one parent is an error. */
+  /**
+   * Ends a snapshot load: every znode goes into the table. A name given twice under one parent throws
+   * DuplicateNameError, and the store is then only fit to be cleared (the load is redone without bulk).
+   */
   endBulkLoad(): void {
     if (!this.bulk) return;
     this.bulk = false;
@@ -684,7 +687,7 @@ export class NodeStore {
       let k = slotHash(p, h) & mask;
       for (let e = slots[k]; e !== NONE; k = (k + 1) & mask, e = slots[k]) {
         if (nameHash[e] === h && parent[e] === p && this.sameName(e, id)) {
-          throw new Error(`the znode ${this.nameOf(id)} appears twice under one parent (znode ${p})`);
+          throw new DuplicateNameError(`the znode ${this.nameOf(id)} appears twice under one parent (znode ${p})`);
         }
       }
       slots[k] = id;
@@ -754,6 +757,9 @@ export class NodeStore {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** A bulk load met a (parent, name) twice; see endBulkLoad. */
+export class DuplicateNameError extends Error {}
 
 /** 3/4 of 2^k: where a HashSet of capacity 2^k doubles. */
 const RESIZE_AT = Float64Array.from({ length: 64 }, (_, k) => 2 ** k * 0.75);
