@@ -55,6 +55,18 @@ async function startPair(cfg: Record<string, string>): Promise<[Side, Side]> {
   return [apache, zkts];
 }
 
+/** Apache and zkts started with `cfg` for the tests of the describe it is called in, stopped after them. */
+function usePair(cfg: Record<string, string>): { a: Side; z: Side } {
+  const pair = {} as { a: Side; z: Side };
+  beforeAll(async () => {
+    [pair.a, pair.z] = await startPair(cfg);
+  }, 120000);
+  afterAll(async () => {
+    await Promise.all([stopSide(pair.a), stopSide(pair.z)]);
+  });
+  return pair;
+}
+
 async function stopSide(s: Side | undefined): Promise<void> {
   if (s === undefined) return;
   for (const c of s.clients) c.destroy();
@@ -420,18 +432,10 @@ describe('admin interfaces, whitelist *', () => {
 });
 
 describe('four-letter word whitelist', () => {
-  let a: Side;
-  let z: Side;
-
-  beforeAll(async () => {
-    [a, z] = await startPair({ '4lw.commands.whitelist': 'ruok, stat ,conf' });
-  }, 120000);
-
-  afterAll(async () => {
-    await Promise.all([stopSide(a), stopSide(z)]);
-  });
+  const pair = usePair({ '4lw.commands.whitelist': 'ruok, stat ,conf' });
 
   test('every word answers as Apache does', async () => {
+    const { a, z } = pair;
     for (const w of ['conf', 'cons', 'crst', 'dirs', 'dump', 'envi', 'gtmk', 'ruok', 'stmk', 'srst', 'srvr', 'stat', 'wchc', 'wchp', 'wchs', 'mntr', 'isro', 'hash']) {
       const oa = norm(a, await fourLetterWord(a.server.host, a.server.port, w));
       const oz = norm(z, await fourLetterWord(z.server.host, z.server.port, w));
@@ -450,16 +454,7 @@ describe('four-letter word whitelist', () => {
  * held many entries, and again when only a few are left.
  */
 describe('watch and ephemeral dumps keep the table sizes the Java tables grew to', () => {
-  let a: Side;
-  let z: Side;
-
-  beforeAll(async () => {
-    [a, z] = await startPair({ '4lw.commands.whitelist': '*' });
-  }, 120000);
-
-  afterAll(async () => {
-    await Promise.all([stopSide(a), stopSide(z)]);
-  });
+  const pair = usePair({ '4lw.commands.whitelist': '*' });
 
   const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima', 'mike', 'november'];
 
@@ -487,6 +482,7 @@ describe('watch and ephemeral dumps keep the table sizes the Java tables grew to
   }
 
   test('wchp, wchc, the ephemerals in dump, and the AdminServer watches, watches_by_path and dump', async () => {
+    const { a, z } = pair;
     await tables(a);
     await tables(z);
     const flw = async (s: Side, w: string) => norm(s, await fourLetterWord(s.server.host, s.server.port, w));
@@ -504,18 +500,10 @@ describe('watch and ephemeral dumps keep the table sizes the Java tables grew to
 });
 
 describe('dump: a session bucket emptied by a touch', () => {
-  let a: Side;
-  let z: Side;
-
-  beforeAll(async () => {
-    [a, z] = await startPair({ '4lw.commands.whitelist': '*' });
-  }, 120000);
-
-  afterAll(async () => {
-    await Promise.all([stopSide(a), stopSide(z)]);
-  });
+  const pair = usePair({ '4lw.commands.whitelist': '*' });
 
   test('stays listed ("0 expire at") until its time passes, in 4lw dump and the AdminServer', async () => {
+    const { a, z } = pair;
     // A request more than a tick (2 s) after the handshake moves the session to a later bucket for sure.
     for (const s of [a, z]) {
       const c = await RawClient.connect({ port: s.server.port, timeout: 30000 });
