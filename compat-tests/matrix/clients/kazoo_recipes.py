@@ -383,10 +383,11 @@ def queue():
         t.join(30)
     dup = len(got) - len(set(got))
     check(len(got) == 40 and dup == 0, "consumed %d items, %d duplicates" % (len(got), dup))
+    # No per-producer order here: three consumers append what they took in whatever order their
+    # threads run, so it varies from run to run on either server (Apache itself gave [true, false]).
+    # The FIFO order of one consumer is priority_fifo_order above.
     return {"priority_fifo_order": order, "empty_get": empty, "consumed": len(got),
-            "duplicates": dup, "per_producer_in_order": [
-                [x for x in got if x.startswith("p%d" % i)] == sorted(
-                    x for x in got if x.startswith("p%d" % i)) for i in range(2)]}
+            "duplicates": dup}
 
 
 def locking_queue():
