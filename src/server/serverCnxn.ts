@@ -13,6 +13,13 @@ import type { ZooKeeperServer } from './zooKeeperServer';
 /** Pause reading from a client whose replies pile up unsent (a slow reader). */
 const MAX_PENDING_OUTPUT = 8 * 1024 * 1024;
 
+/**
+ * Frames one connection hands in before the others get a turn. A chunk can hold hundreds of pipelined
+ * requests; taken whole, the first connections read fill globalOutstandingLimit and the rest wait a
+ * whole round. Apache's selector reads one request per connection in turn.
+ */
+const FRAMES_PER_TURN = 32;
+
 let nextCnxnId = 1;
 
 /**
@@ -47,6 +54,8 @@ export class ServerCnxn implements Watcher {
   private needed = 0;
   private readonly out = new ReplyWriter(1024);
   private flushScheduled = false;
+  /** The rest of `leftover` is read in a later turn (FRAMES_PER_TURN). */
+  private readScheduled = false;
   /** Requests submitted and not yet answered. */
   outstanding = 0;
   readonly established = Date.now();
@@ -83,6 +92,11 @@ export class ServerCnxn implements Watcher {
 
   private onData(chunk: Buffer): void {
     if (this.closed || this.closing) return;
+    if (this.readScheduled && this.leftover !== null) {
+      // Frames from an earlier chunk wait for their turn: this one goes behind them.
+      this.leftover = Buffer.concat([this.leftover, chunk]);
+      return;
+    }
     if (this.leftover === null) {
       this.leftover = chunk;
     } else if (this.leftover.length + this.pendingLength + chunk.length < this.needed) {
@@ -104,8 +118,13 @@ export class ServerCnxn implements Watcher {
     let pos = 0;
     const max = this.zks.config.juteMaxBuffer;
     this.needed = 0;
+    let budget = FRAMES_PER_TURN;
     try {
       while (!this.recvDisabled && !this.throttled && !this.closed && !this.closing && buf.length - pos >= 4) {
+        if (budget-- === 0) {
+          this.scheduleRead();
+          break;
+        }
         const len = buf.readInt32BE(pos);
         if (!this.initialized && this.packetsReceived === 0 && this.zks.isFourLetterWord(len)) {
           this.leftover = null;
@@ -148,6 +167,15 @@ export class ServerCnxn implements Watcher {
     if (this.out.pending) this.flush();
   }
 
+  private scheduleRead(): void {
+    if (this.readScheduled) return;
+    this.readScheduled = true;
+    setImmediate(() => {
+      this.readScheduled = false;
+      this.readFrames();
+    });
+  }
+
   /** Stops reading until the server's outstanding requests drop below the limit. */
   throttle(): void {
     if (this.throttled) return;
@@ -160,7 +188,7 @@ export class ServerCnxn implements Watcher {
     this.throttled = false;
     if (this.closed) return;
     this.socket.resume();
-    if (this.leftover !== null) setImmediate(() => this.readFrames());
+    if (this.leftover !== null) this.scheduleRead();
   }
 
   /** Stops reading frames until enableRecv (while a session is being set up). */
@@ -171,7 +199,7 @@ export class ServerCnxn implements Watcher {
   enableRecv(): void {
     if (!this.recvDisabled) return;
     this.recvDisabled = false;
-    if (this.leftover !== null) setImmediate(() => this.readFrames());
+    if (this.leftover !== null) this.scheduleRead();
   }
 
   // ---- output

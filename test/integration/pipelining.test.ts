@@ -148,6 +148,44 @@ describe('pipelined requests on one connection', () => {
     }
   });
 
+  test('a connection that sends hundreds of requests in one chunk hands them in by turns: another connection gets in before it is done, and both stay in order', async () => {
+    const a = await rawConnect(raws, { port: ts.port });
+    const b = await rawConnect(raws, { port: ts.port });
+    await rawCreate(a, '/turns', null);
+    const submitted: number[] = [];
+    const orig = ts.server.processPacket.bind(ts.server);
+    ts.server.processPacket = (cnxn, frame) => {
+      if (frame.length >= 8 && frame.readInt32BE(4) === OpCode.create) submitted.push(cnxn.remotePort === a.localPort ? 0 : 1);
+      orig(cnxn, frame);
+    };
+    try {
+      // Corked, so each burst leaves in one write and arrives in one or a few chunks.
+      const sockA = (a as unknown as { socket: import('net').Socket }).socket;
+      const sockB = (b as unknown as { socket: import('net').Socket }).socket;
+      sockA.cork();
+      sockB.cork();
+      const pa: Promise<Reply>[] = [];
+      const pb: Promise<Reply>[] = [];
+      for (let i = 0; i < 300; i++) pa.push(rawCreate(a, `/turns/a${i}`, null));
+      for (let i = 0; i < 300; i++) pb.push(rawCreate(b, `/turns/b${i}`, null));
+      sockA.uncork();
+      sockB.uncork();
+      const ra = await Promise.all(pa);
+      const rb = await Promise.all(pb);
+      expect(ra.every((r) => r.err === 0) && rb.every((r) => r.err === 0)).toBe(true);
+      for (const rs of [ra, rb]) {
+        const zxids = rs.map((r) => r.zxid);
+        expect(zxids).toEqual([...zxids].sort((x, y) => x - y));
+      }
+      expect(replyXids(a).slice(-300)).toEqual(ra.map((r) => r.xid));
+      expect(replyXids(b)).toEqual(rb.map((r) => r.xid));
+      // Taken whole, a's burst would all be handed in before b's first request.
+      expect(submitted.indexOf(1)).toBeLessThan(submitted.lastIndexOf(0));
+    } finally {
+      ts.server.processPacket = orig;
+    }
+  });
+
   test('a large pipelined batch of exists/getChildren/sync requests is answered in order', async () => {
     const c = await rawConnect(raws, { port: ts.port });
     await rawCreate(c, '/reads', null);
