@@ -4,6 +4,7 @@ import { ACL, Id } from '../jute/records';
 import { KeeperState, Perms } from '../protocol/enums';
 import { OpCode, Xid } from '../protocol/opCodes';
 import { ReplyWriter } from '../protocol/replyWriter';
+import { Deque } from '../util/deque';
 import { Watcher } from '../tree/watchManager';
 import { ReplyBody } from './finalRequestProcessor';
 import { Request } from './request';
@@ -48,8 +49,8 @@ export class ServerCnxn implements Watcher {
   closed = false;
   private closing = false;
   private leftover: Buffer | null = null;
-  /** Chunks of a frame still arriving, and the bytes that frame needs from the start of `leftover`. */
-  private pendingChunks: Buffer[] = [];
+  /** Chunks that arrived after `leftover`, not read yet, and the bytes a frame still arriving needs from the start of `leftover`. */
+  private readonly pending = new Deque<Buffer>();
   private pendingLength = 0;
   private needed = 0;
   private readonly out = new ReplyWriter(1024);
@@ -92,44 +93,53 @@ export class ServerCnxn implements Watcher {
 
   private onData(chunk: Buffer): void {
     if (this.closed || this.closing) return;
-    if (this.readScheduled && this.leftover !== null) {
-      // Frames from an earlier chunk wait for their turn: this one goes behind them.
-      this.leftover = Buffer.concat([this.leftover, chunk]);
-      return;
-    }
     if (this.leftover === null) {
       this.leftover = chunk;
-    } else if (this.leftover.length + this.pendingLength + chunk.length < this.needed) {
-      // Part of a large frame: collect the pieces and copy once when the frame is complete.
-      this.pendingChunks.push(chunk);
-      this.pendingLength += chunk.length;
-      return;
     } else {
-      this.leftover = Buffer.concat([this.leftover, ...this.pendingChunks, chunk]);
-      this.pendingChunks = [];
-      this.pendingLength = 0;
+      // Behind the bytes not read yet; copied only if a frame straddles the boundary.
+      this.pending.push(chunk);
+      this.pendingLength += chunk.length;
+      // A large frame still arriving, or frames waiting for their turn: nothing to do yet.
+      if (this.readScheduled || this.leftover.length + this.pendingLength < this.needed) return;
     }
-    this.readFrames();
+    if (!this.readScheduled) this.readFrames();
+  }
+
+  /** `buf[pos..]` joined with as many later chunks as it takes to hold `need` bytes (one copy). */
+  private join(buf: Buffer, pos: number, need: number): Buffer {
+    const parts = [buf.subarray(pos)];
+    let have = buf.length - pos;
+    while (have < need && this.pending.length > 0) {
+      const c = this.pending.shift()!;
+      this.pendingLength -= c.length;
+      parts.push(c);
+      have += c.length;
+    }
+    return Buffer.concat(parts, have);
   }
 
   private readFrames(): void {
-    const buf = this.leftover;
-    if (buf === null) return;
+    if (this.leftover === null) return;
+    let buf: Buffer = this.leftover;
     let pos = 0;
     const max = this.zks.config.juteMaxBuffer;
     this.needed = 0;
     let budget = FRAMES_PER_TURN;
     try {
-      while (!this.recvDisabled && !this.throttled && !this.closed && !this.closing && buf.length - pos >= 4) {
-        if (budget-- === 0) {
-          this.scheduleRead();
-          break;
+      while (!this.recvDisabled && !this.throttled && !this.closed && !this.closing) {
+        const avail: number = buf.length - pos;
+        if (avail < 4) {
+          if (avail + this.pendingLength < 4) break;
+          buf = this.leftover = avail === 0 ? this.takePending() : this.join(buf, pos, 4);
+          pos = 0;
+          continue;
         }
         const len = buf.readInt32BE(pos);
         if (!this.initialized && this.packetsReceived === 0 && this.zks.isFourLetterWord(len)) {
           this.leftover = null;
           // stmk is followed by an 8-byte trace mask; the rest of what arrived goes along.
-          this.zks.runFourLetterWord(this, buf.toString('latin1', pos, pos + 4), buf.subarray(pos + 4));
+          const rest = this.pendingLength > 0 ? this.join(buf, pos + 4, Infinity) : buf.subarray(pos + 4);
+          this.zks.runFourLetterWord(this, buf.toString('latin1', pos, pos + 4), rest);
           return;
         }
         if (len < 0 || len > max) {
@@ -137,8 +147,17 @@ export class ServerCnxn implements Watcher {
           this.close('len error');
           return;
         }
-        if (buf.length - pos - 4 < len) {
-          this.needed = 4 + len;
+        if (avail - 4 < len) {
+          if (avail + this.pendingLength < 4 + len) {
+            this.needed = 4 + len;
+            break;
+          }
+          buf = this.leftover = this.join(buf, pos, 4 + len);
+          pos = 0;
+          continue;
+        }
+        if (budget-- === 0) {
+          this.scheduleRead();
           break;
         }
         const frame = buf.subarray(pos + 4, pos + 4 + len);
@@ -161,10 +180,17 @@ export class ServerCnxn implements Watcher {
       throw e;
     }
     if (this.closed || this.leftover !== buf) return;
-    this.leftover = pos >= buf.length ? null : buf.subarray(pos);
+    // What is left of this buffer, else the next chunk: `leftover` is null only when nothing is pending.
+    this.leftover = pos < buf.length ? buf.subarray(pos) : this.pendingLength > 0 ? this.takePending() : null;
     // Replies to the reads just served are ready: send them with this turn's batch rather than a
     // setImmediate later (what a lone client waits for). Replies that wait for an fsync still go then.
     if (this.out.pending) this.flush();
+  }
+
+  private takePending(): Buffer {
+    const c = this.pending.shift()!;
+    this.pendingLength -= c.length;
+    return c;
   }
 
   private scheduleRead(): void {
@@ -293,6 +319,8 @@ export class ServerCnxn implements Watcher {
     if (this.closed) return;
     this.closed = true;
     this.leftover = null;
+    this.pending.clear();
+    this.pendingLength = 0;
     this.socket.destroy();
     this.zks.removeCnxn(this, reason);
   }

@@ -186,6 +186,34 @@ describe('pipelined requests on one connection', () => {
     }
   });
 
+  test('pipelined frames cut at arbitrary places, some arriving while earlier frames wait for their turn, are read intact and in order', async () => {
+    const c = await rawConnect(raws, { port: ts.port });
+    await rawCreate(c, '/cut', null);
+    const sock = (c as unknown as { socket: import('net').Socket }).socket;
+    const realWrite = sock.write.bind(sock);
+    const held: Buffer[] = [];
+    (sock as unknown as { write: (b: Buffer) => boolean }).write = (b: Buffer) => held.push(Buffer.from(b)) > 0;
+    const replies: Promise<Reply>[] = [];
+    for (let i = 0; i < 400; i++) {
+      replies.push(i % 2 === 0 ? rawCreate(c, `/cut/n${i}`, Buffer.alloc(i * 7 % 900, i)) : rawGetData(c, `/cut/n${i - 1}`));
+    }
+    (sock as unknown as { write: (b: Buffer) => boolean }).write = realWrite;
+    const bytes = Buffer.concat(held);
+    // Pieces of 1 to ~3,000 bytes, twenty a turn: more frames a turn than a connection hands in at once.
+    let seed = 7;
+    for (let at = 0, n = 0; at < bytes.length; n++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      const size = 1 + (seed % (n % 5 === 0 ? 7 : 3000));
+      realWrite(bytes.subarray(at, at + size));
+      at += size;
+      if (n % 20 === 0) await new Promise((r) => setImmediate(r));
+    }
+    const rs = await Promise.all(replies);
+    expect(rs.every((r) => r.err === 0)).toBe(true);
+    expect(replyXids(c).slice(-400)).toEqual(rs.map((r) => r.xid));
+    for (let i = 1; i < 400; i += 2) expect(decodeGetData(rs[i].body).data).toEqual(Buffer.alloc((i - 1) * 7 % 900, i - 1));
+  });
+
   test('a large pipelined batch of exists/getChildren/sync requests is answered in order', async () => {
     const c = await rawConnect(raws, { port: ts.port });
     await rawCreate(c, '/reads', null);
