@@ -48,15 +48,21 @@ export class JuteWriter {
   }
 
   writeLong(v: bigint): void {
-    if (v === 0n) {
-      this.writeInt(0);
-      this.writeInt(0);
-      return;
+    // Longs are session ids, written again and again: splitting a bigint allocates several more, so
+    // the halves of the last one are kept.
+    if (v !== this.lastLong) {
+      const u = BigInt.asUintN(64, v);
+      this.lastHigh = Number(u >> 32n);
+      this.lastLow = Number(u & 0xffffffffn);
+      this.lastLong = v;
     }
-    this.ensure(8);
-    this.buf.writeBigInt64BE(BigInt.asIntN(64, v), this.offset);
-    this.offset += 8;
+    this.writeInt(this.lastHigh);
+    this.writeInt(this.lastLow);
   }
+
+  private lastLong = 0n;
+  private lastHigh = 0;
+  private lastLow = 0;
 
   /** Writes a number that is an exact 64-bit integer below 2^53 in magnitude. */
   writeLong53(v: number): void {

@@ -159,9 +159,16 @@ export class AuthRegistry {
 
   /** PrepRequestProcessor.fixupACL: dedupe, validate, and expand `auth` to the caller's authenticated ids. */
   fixupACL(path: string, ids: Id[], acls: ACL[] | null): ACL[] {
+    // Nearly every create carries one world:anyone entry (OPEN_ACL_UNSAFE): nothing to dedupe or expand.
+    if (acls !== null && acls.length === 1) {
+      const id = acls[0].id;
+      if (id !== null && id.scheme === 'world' && id.id === 'anyone') return acls;
+    }
     const uniq: ACL[] = [];
     for (const a of acls ?? []) {
-      if (!uniq.some((u) => u.perms === a.perms && u.id.scheme === a.id.scheme && u.id.id === a.id.id)) uniq.push(a);
+      let seen = false;
+      for (const u of uniq) if (u.perms === a.perms && u.id.scheme === a.id.scheme && u.id.id === a.id.id) seen = true;
+      if (!seen) uniq.push(a);
     }
     if (uniq.length === 0) throw new KeeperException(Code.INVALIDACL, path);
     const rv: ACL[] = [];
