@@ -167,7 +167,12 @@ export class AuthRegistry {
     const uniq: ACL[] = [];
     for (const a of acls ?? []) {
       let seen = false;
-      for (const u of uniq) if (u.perms === a.perms && u.id.scheme === a.id.scheme && u.id.id === a.id.id) seen = true;
+      for (const u of uniq) {
+        if (u.perms === a.perms && u.id.scheme === a.id.scheme && u.id.id === a.id.id) {
+          seen = true;
+          break;
+        }
+      }
       if (!seen) uniq.push(a);
     }
     if (uniq.length === 0) throw new KeeperException(Code.INVALIDACL, path);
