@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import { Adler32 } from './adler32';
+import { CorruptDataError } from './corruptDataError';
 
 /** How much a refill reads (more when one record is longer). */
 const WINDOW_BYTES = 4 << 20;
@@ -53,7 +54,7 @@ export class FileWindow {
     this.held = kept;
     while (this.held < want) {
       const n = fs.readSync(this.fd, this.buf, this.held, want - this.held, from + this.held);
-      if (n === 0) throw new Error(`${this.file} shrank while it was read (${this.size} bytes expected)`);
+      if (n === 0) throw new CorruptDataError(`${this.file} shrank while it was read (${this.size} bytes expected)`);
       this.held += n;
     }
     return true;

@@ -6,6 +6,7 @@ import * as R from '../jute/records';
 import { readTxn, TxnBody, writeTxn } from '../tree/txn';
 import { TxnLogSink } from '../server/syncRequestProcessor';
 import { adler32 } from './adler32';
+import { CorruptDataError } from './corruptDataError';
 import { FileWindow } from './fileWindow';
 
 /** "ZKLG": the txn log file magic. */
@@ -24,13 +25,7 @@ export function zxidFromName(name: string, prefix: string): number | null {
   return parseInt(hex, 16);
 }
 
-/** A log or snapshot that cannot be trusted; the message names the file and the offset. */
-export class CorruptDataError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'CorruptDataError';
-  }
-}
+export { CorruptDataError } from './corruptDataError';
 
 export interface TxnLogOptions {
   /** preAllocSize: the log grows in blocks of this many bytes (FilePadding), 64 MB by default. */
