@@ -50,6 +50,12 @@ describe('primitives', () => {
     expect(reader(h).readLong()).toBe(v);
   });
 
+  test('longs written in a row by one writer, repeated and changing, are each exact (the writer keeps the last one split)', () => {
+    const seq = [5n, 5n, -1n, 5n, 0n, 0n, (1n << 63n) - 1n, -(1n << 63n), -(1n << 63n), 0x0100018c5f3e0000n];
+    const hex = (v: bigint) => BigInt.asUintN(64, v).toString(16).padStart(16, '0');
+    expect(written((w) => seq.forEach((v) => w.writeLong(v)))).toBe(seq.map(hex).join(''));
+  });
+
   test.each([
     [0, '0000000000000000'],
     [-1, 'ffffffffffffffff'],
