@@ -9,7 +9,8 @@ import { Request } from './request';
  */
 export interface TxnLogSink {
   append(hdr: TxnHeader, txn: TxnBody): void;
-  flush(done: (err: Error | null) => void): void;
+  /** `lone`: the group is the server's only request in flight, so the flush may block the event loop. */
+  flush(done: (err: Error | null) => void, lone?: boolean): void;
   /** True when append+flush complete synchronously (no disk), so requests need not queue. */
   readonly synchronous: boolean;
 }
@@ -40,6 +41,8 @@ export class SyncRequestProcessor {
     private readonly onFatal: (err: Error) => void,
     /** Called after each append: the place to roll the log and start a snapshot. */
     private readonly afterAppend: () => void = () => undefined,
+    /** Requests the server has in flight (submitted, not finished). */
+    private readonly inFlight: () => number = () => Infinity,
   ) {}
 
   setLog(log: TxnLogSink): void {
@@ -79,6 +82,7 @@ export class SyncRequestProcessor {
     if (this.toFlush.length === 0) return;
     this.flushing = true;
     const batch = this.toFlush.length;
+    const lone = batch === 1 && this.inFlight() === 1;
     this.log.flush((err) => {
       this.flushing = false;
       if (err !== null) {
@@ -91,7 +95,7 @@ export class SyncRequestProcessor {
       while (!this.failed && this.toFlush.length > 0 && this.toFlush.first().hdr === null) this.forward(this.toFlush.shift()!);
       if (this.failed) return;
       if (this.toFlush.length > 0) this.schedule();
-    });
+    }, lone);
   }
 
   /**

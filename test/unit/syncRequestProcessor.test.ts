@@ -60,3 +60,29 @@ test('with a disk log, the rest of the group and the queue behind it are dropped
   await sync.drain();
   expect(sync.queued).toBe(0);
 });
+
+test('a flush is lone only for a group of one while nothing else is in flight', async () => {
+  const lone: (boolean | undefined)[] = [];
+  const log = new (class extends ManualLog {
+    flush(done: (err: Error | null) => void, l?: boolean): void {
+      lone.push(l);
+      super.flush(done);
+    }
+  })();
+  let inFlight = 1;
+  const sync = new SyncRequestProcessor(log, { processRequest() {} }, () => undefined, undefined, () => inFlight);
+  sync.processRequest(write(1));
+  await new Promise((r) => setImmediate(r));
+  log.pending.shift()!(null);
+  inFlight = 2; // another client's request is in the server
+  sync.processRequest(write(2));
+  await new Promise((r) => setImmediate(r));
+  log.pending.shift()!(null);
+  inFlight = 2;
+  sync.processRequest(write(3));
+  sync.processRequest(write(4));
+  await new Promise((r) => setImmediate(r));
+  log.pending.shift()!(null);
+  expect(lone).toEqual([true, false, false]);
+  await sync.drain();
+});
