@@ -21,6 +21,9 @@ const MAX_PENDING_OUTPUT = 8 * 1024 * 1024;
  */
 const FRAMES_PER_TURN = 32;
 
+/** Unread bytes a connection queued for its turn holds before its socket is paused. */
+const READ_AHEAD = 256 * 1024;
+
 let nextCnxnId = 1;
 
 /**
@@ -55,8 +58,12 @@ export class ServerCnxn implements Watcher {
   private needed = 0;
   private readonly out = new ReplyWriter(1024);
   private flushScheduled = false;
-  /** The rest of `leftover` is read in a later turn (FRAMES_PER_TURN). */
+  /** The rest of `leftover` is read in a later turn of the event loop (after the handshake). */
   private readScheduled = false;
+  /** The socket is paused because this connection, queued for its turn, has READ_AHEAD bytes unread. */
+  private readAheadPaused = false;
+  /** Frames left of a turn the outstanding limit cut short. */
+  private turnLeft = 0;
   /** Requests submitted and not yet answered. */
   outstanding = 0;
   readonly established = Date.now();
@@ -85,7 +92,8 @@ export class ServerCnxn implements Watcher {
     socket.on('error', (e) => this.close(`socket error: ${e.message}`));
     socket.on('close', () => this.close('client closed the connection'));
     socket.on('drain', () => {
-      if (!this.recvDisabled && !this.throttled && !this.closed) socket.resume();
+      // Paused for the replies piling up (flush); a read-ahead pause lasts until this connection's turn.
+      if (!this.readAheadPaused && !this.closed) socket.resume();
     });
   }
 
@@ -99,10 +107,18 @@ export class ServerCnxn implements Watcher {
       // Behind the bytes not read yet; copied only if a frame straddles the boundary.
       this.pending.push(chunk);
       this.pendingLength += chunk.length;
-      // A large frame still arriving, or frames waiting for their turn: nothing to do yet.
-      if (this.readScheduled || this.leftover.length + this.pendingLength < this.needed) return;
     }
-    if (!this.readScheduled) this.readFrames();
+    if (this.throttled) {
+      // Queued for a turn: read ahead, so that the turn has frames at hand, but only so far.
+      if (this.leftover.length + this.pendingLength > READ_AHEAD && !this.readAheadPaused) {
+        this.readAheadPaused = true;
+        this.socket.pause();
+      }
+      return;
+    }
+    // A large frame still arriving, or frames waiting for a later turn: nothing to do yet.
+    if (this.readScheduled || this.leftover.length + this.pendingLength < this.needed) return;
+    this.readFrames();
   }
 
   /** `buf[pos..]` joined with as many later chunks as it takes to hold `need` bytes (one copy). */
@@ -124,7 +140,8 @@ export class ServerCnxn implements Watcher {
     let pos = 0;
     const max = this.zks.config.juteMaxBuffer;
     this.needed = 0;
-    let budget = FRAMES_PER_TURN;
+    let budget = this.turnLeft > 0 ? this.turnLeft : FRAMES_PER_TURN;
+    this.turnLeft = 0;
     try {
       while (!this.recvDisabled && !this.throttled && !this.closed && !this.closing) {
         const avail: number = buf.length - pos;
@@ -156,8 +173,11 @@ export class ServerCnxn implements Watcher {
           pos = 0;
           continue;
         }
-        if (budget-- === 0) {
-          this.scheduleRead();
+        // Turn over, or no slot for this connection now (the limit, or others queued first): its frames
+        // wait for its next turn. A turn the limit cut short is finished first when slots free.
+        if (budget-- === 0 || !this.zks.admits(this)) {
+          if (budget >= 0) this.turnLeft = budget + 1;
+          this.zks.enqueue(this, budget < 0);
           break;
         }
         const frame = buf.subarray(pos + 4, pos + 4 + len);
@@ -202,19 +222,21 @@ export class ServerCnxn implements Watcher {
     });
   }
 
-  /** Stops reading until the server's outstanding requests drop below the limit. */
+  /** Queued for a turn (ZooKeeperServer.enqueue): no frames are read until then. */
   throttle(): void {
-    if (this.throttled) return;
     this.throttled = true;
-    this.socket.pause();
   }
 
-  unthrottle(): void {
-    if (!this.throttled) return;
+  /** This connection's turn from the queue: reads what it holds; readFrames queues it again if more must wait. */
+  takeTurn(): void {
     this.throttled = false;
     if (this.closed) return;
-    this.socket.resume();
-    if (this.leftover !== null) this.scheduleRead();
+    if (this.readAheadPaused) {
+      this.readAheadPaused = false;
+      // Not while a slow reader's replies pile up: 'drain' resumes it then.
+      if (this.socket.writableLength <= MAX_PENDING_OUTPUT) this.socket.resume();
+    }
+    this.readFrames();
   }
 
   /** Stops reading frames until enableRecv (while a session is being set up). */

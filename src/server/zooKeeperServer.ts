@@ -570,24 +570,76 @@ export class ZooKeeperServer {
       return;
     }
     this.outstandingRequests++;
-    // globalOutstandingLimit: a client that pushes the server past it stops being read until
-    // requests drain (Apache's throttling), which bounds the memory queued requests take.
-    const limit = this.config.globalOutstandingLimit;
-    if (limit > 0 && this.outstandingRequests >= limit && request.cnxn !== null) {
-      request.cnxn.throttle();
-      this.throttled.add(request.cnxn);
-    }
     this.firstProcessor.processRequest(request);
   }
 
-  private readonly throttled = new Set<ServerCnxn>();
+  // ---- admission (globalOutstandingLimit)
+  //
+  // At the limit a connection stops being read (Apache's throttling), which bounds the memory queued
+  // requests take. Connections holding frames then queue for slots and are read in that order, a turn
+  // each: were they simply resumed, whichever sockets epoll reports first would take the freed slots
+  // every time, and the same few connections would wait round after round.
+
+  /** Connections with frames waiting for a slot, in the order they get their turn. */
+  private readonly waiting = new Deque<ServerCnxn>();
+  /** The connection taking its turn from the queue. */
+  private admitting: ServerCnxn | null = null;
+  private admitScheduled = false;
+
+  /** May `cnxn` hand in a request now: below the limit, and no other connection queued ahead of it. */
+  admits(cnxn: ServerCnxn): boolean {
+    const limit = this.config.globalOutstandingLimit;
+    return limit <= 0 || (this.outstandingRequests < limit && (this.waiting.length === 0 || this.admitting === cnxn));
+  }
+
+  /** Other connections are queued for slots. */
+  get slotsQueued(): boolean {
+    return this.waiting.length > 0;
+  }
+
+  /**
+   * Stops reading `cnxn` and queues it for a turn once a slot is free: behind the others when its turn is
+   * over, in front to finish it when the limit cut it short. Sent to the back, the connection the limit
+   * cuts would be the one it cuts again next round (a round of turns is about the limit's worth of
+   * frames at 32 × 100).
+   */
+  enqueue(cnxn: ServerCnxn, turnOver: boolean): void {
+    if (cnxn.throttled) return;
+    cnxn.throttle();
+    if (!turnOver && this.admitting === cnxn) this.waiting.unshift(cnxn);
+    else this.waiting.push(cnxn);
+    this.scheduleAdmit();
+  }
+
+  private scheduleAdmit(): void {
+    if (this.admitScheduled || this.waiting.length === 0) return;
+    const limit = this.config.globalOutstandingLimit;
+    if (limit > 0 && this.outstandingRequests >= limit) return;
+    this.admitScheduled = true;
+    // After the requests finishing now are answered, and before the next group's fsync is started, so
+    // that what the turns read joins that group.
+    setImmediate(() => this.admitWaiting());
+  }
+
+  private admitWaiting(): void {
+    this.admitScheduled = false;
+    const limit = this.config.globalOutstandingLimit;
+    // Ends: every turn reads at least one frame of the finite bytes buffered, or leaves the queue.
+    while (this.waiting.length > 0 && (limit <= 0 || this.outstandingRequests < limit)) {
+      const c = this.waiting.shift()!;
+      if (c.closed) continue;
+      this.admitting = c;
+      try {
+        c.takeTurn();
+      } finally {
+        this.admitting = null;
+      }
+    }
+  }
 
   requestFinished(request: Request): void {
     this.outstandingRequests--;
-    if (this.throttled.size > 0 && this.outstandingRequests < this.config.globalOutstandingLimit) {
-      for (const c of this.throttled) c.unthrottle();
-      this.throttled.clear();
-    }
+    if (this.waiting.length > 0) this.scheduleAdmit();
     const latency = Date.now() - request.startTime;
     const s = this.stats;
     s.latencyCount++;

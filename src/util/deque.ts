@@ -14,6 +14,14 @@ export class Deque<T> implements Iterable<T> {
     this.length++;
   }
 
+  /** Puts `v` in front of the others. */
+  unshift(v: T): void {
+    if (this.length === this.items.length) this.grow();
+    this.head = (this.head - 1 + this.items.length) % this.items.length;
+    this.items[this.head] = v;
+    this.length++;
+  }
+
   shift(): T | undefined {
     if (this.length === 0) return undefined;
     const v = this.items[this.head];

@@ -21,11 +21,60 @@ describe('globalOutstandingLimit', () => {
       expect(replies.every((r) => r.err === 0)).toBe(true);
       const zxids = replies.map((r) => r.zxid);
       expect(zxids).toEqual([...zxids].sort((a, b) => a - b));
-      // Reading stops once the limit is reached; frames already read in the same chunk may still
-      // pass it, but not by the whole burst.
-      expect(maxOutstanding).toBeLessThan(300);
+      // A frame is read only when a slot is free: the limit holds exactly.
+      expect(maxOutstanding).toBeLessThanOrEqual(10);
       await c.closeSession();
     } finally {
+      await ts.stop();
+    }
+  });
+
+  test('connections past the limit take turns: each gets its share of slots, in order, while all have requests waiting', async () => {
+    const ts = await TestingServer.start({ config: { globalOutstandingLimit: 10 } });
+    const clients: RawClient[] = [];
+    try {
+      const N = 4;
+      const PER = 300;
+      for (let i = 0; i < N; i++) clients.push(await RawClient.connect({ port: ts.port }));
+      const admitted: number[] = [];
+      const bySession = new Map(clients.map((c, i) => [c.session!.sessionId, i]));
+      const orig = ts.server.submitRequest.bind(ts.server);
+      ts.server.submitRequest = (r) => {
+        admitted.push(bySession.get(r.sessionId) ?? -1);
+        orig(r);
+      };
+      const acl = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+      const all: Promise<{ err: number }>[] = [];
+      // Everything is on the wire before the server reads any of it.
+      const sockets = clients.map((c) => (c as unknown as { socket: import('net').Socket }).socket);
+      for (const s of sockets) s.cork();
+      for (let i = 0; i < N; i++) {
+        for (let j = 0; j < PER; j++) all.push(clients[i].request(OpCode.create, R.CreateRequest, { path: `/c${i}-${j}`, data: null, acl, flags: 0 }));
+      }
+      for (const s of sockets) s.uncork();
+      const replies = await Promise.all(all);
+      expect(replies.every((r) => r.err === 0)).toBe(true);
+      // While every connection still has requests waiting, each takes about a quarter of the slots, and
+      // none waits long: a turn is at most 32 frames, so between two of a connection's turns the other
+      // three take at most 3 x 32.
+      const firstDone = Math.min(...clients.map((_, i) => admitted.lastIndexOf(i)));
+      const window = admitted.slice(0, firstDone);
+      expect(window.length).toBeGreaterThan(N * PER * 0.6);
+      for (let i = 0; i < N; i++) {
+        const share = window.filter((x) => x === i).length / window.length;
+        expect(share).toBeGreaterThan(0.2);
+        expect(share).toBeLessThan(0.3);
+        let gap = 0;
+        let longest = 0;
+        for (const x of window) {
+          gap = x === i ? 0 : gap + 1;
+          longest = Math.max(longest, gap);
+        }
+        expect(longest).toBeLessThanOrEqual(3 * 32);
+      }
+      for (const c of clients) await c.closeSession();
+    } finally {
+      for (const c of clients) c.destroy();
       await ts.stop();
     }
   });
