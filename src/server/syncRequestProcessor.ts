@@ -26,10 +26,17 @@ export class InMemoryTxnLog implements TxnLogSink {
 /**
  * The log stage (SyncRequestProcessor): writes go to the txn log and wait for their group's fsync;
  * reads wait behind any write ahead of them, so that every client sees its own writes and replies
- * leave in request order. Writes arriving while an fsync is under way form the next group.
+ * leave in request order. Writes arriving while an fsync is under way form the next group, and its
+ * fsync starts as soon as the one under way ends, before that group is applied: the disk works while
+ * the CPU applies and answers (Apache's SyncRequestProcessor is a thread of its own for the same reason).
  */
 export class SyncRequestProcessor {
-  private readonly toFlush = new Deque<Request>();
+  /** Appended, waiting for the next fsync (and reads behind them). */
+  private toFlush = new Deque<Request>();
+  /** Covered by the fsync under way, in order. */
+  private syncing = new Deque<Request>();
+  /** Made durable, being handed on (kept to reuse). */
+  private durable = new Deque<Request>();
   private flushing = false;
   private scheduled = false;
   /** Set once applying a request threw: like Apache's dead SyncRequestProcessor thread, nothing more goes through. */
@@ -43,6 +50,12 @@ export class SyncRequestProcessor {
     private readonly afterAppend: () => void = () => undefined,
     /** Requests the server has in flight (submitted, not finished). */
     private readonly inFlight: () => number = () => Infinity,
+    /**
+     * A group this large is flushed at once rather than at the end of the I/O turn. Half the server's
+     * outstanding limit: when a full limit's worth forms one group, the next can only be read once it is
+     * applied, and the disk and the CPU take turns instead of working together.
+     */
+    private readonly maxGroup = Infinity,
   ) {}
 
   setLog(log: TxnLogSink): void {
@@ -56,16 +69,14 @@ export class SyncRequestProcessor {
       this.log.append(request.hdr!, request.txn);
       this.afterAppend();
     }
-    if (this.log.synchronous && this.toFlush.length === 0) {
-      this.forward(request);
-      return;
-    }
-    if (!isTxn && this.toFlush.length === 0) {
+    const idle = this.toFlush.length === 0 && this.syncing.length === 0 && this.durable.length === 0;
+    if (idle && (this.log.synchronous || !isTxn)) {
       this.forward(request);
       return;
     }
     this.toFlush.push(request);
-    this.schedule();
+    if (!this.flushing && this.toFlush.length >= this.maxGroup) this.flush();
+    else this.schedule();
   }
 
   private schedule(): void {
@@ -79,23 +90,35 @@ export class SyncRequestProcessor {
   }
 
   private flush(): void {
-    if (this.toFlush.length === 0) return;
+    if (this.flushing || this.toFlush.length === 0) return;
     this.flushing = true;
-    const batch = this.toFlush.length;
-    const lone = batch === 1 && this.inFlight() === 1;
-    this.log.flush((err) => {
-      this.flushing = false;
-      if (err !== null) {
-        this.onFatal(err);
-        return;
-      }
-      if (this.failed) return;
-      for (let i = 0; i < batch && !this.failed; i++) this.forward(this.toFlush.shift()!);
-      // Reads queued behind this group can go once nothing is left in front of them.
-      while (!this.failed && this.toFlush.length > 0 && this.toFlush.first().hdr === null) this.forward(this.toFlush.shift()!);
-      if (this.failed) return;
-      if (this.toFlush.length > 0) this.schedule();
-    }, lone);
+    // The waiting requests become the group under way (the deques swap; `syncing` is empty here).
+    const group = this.toFlush;
+    this.toFlush = this.syncing;
+    this.syncing = group;
+    const lone = group.length === 1 && this.inFlight() === 1;
+    this.log.flush((err) => this.flushed(err), lone);
+  }
+
+  private flushed(err: Error | null): void {
+    this.flushing = false;
+    if (err !== null) {
+      this.onFatal(err);
+      return;
+    }
+    if (this.failed) return;
+    // `durable` is empty here: the last group was handed on before its successor's fsync could end.
+    const done = this.syncing;
+    this.syncing = this.durable;
+    this.durable = done;
+    // Reads right behind the group go with it: nothing ahead of them is left.
+    while (this.toFlush.length > 0 && this.toFlush.first().hdr === null) done.push(this.toFlush.shift()!);
+    // The next group's fsync first, then this one is applied while the disk works. (It starts with a
+    // write, so its flush cannot call back before this hand-off is done.)
+    if (!this.log.synchronous) this.flush();
+    while (done.length > 0 && !this.failed) this.forward(done.shift()!);
+    if (this.failed) return;
+    this.schedule();
   }
 
   /**
@@ -110,17 +133,19 @@ export class SyncRequestProcessor {
       this.next.processRequest(request);
     } catch (e) {
       this.failed = true;
-      while (this.toFlush.length > 0) this.toFlush.shift();
+      this.toFlush.clear();
+      this.syncing.clear();
+      this.durable.clear();
       this.onFatal(e instanceof Error ? e : new Error(String(e)));
     }
   }
 
   /** Resolves once every request handed in so far has gone through. */
   async drain(): Promise<void> {
-    while (this.toFlush.length > 0 || this.flushing || this.scheduled) await new Promise((r) => setTimeout(r, 1));
+    while (this.toFlush.length > 0 || this.syncing.length > 0 || this.flushing || this.scheduled) await new Promise((r) => setTimeout(r, 1));
   }
 
   get queued(): number {
-    return this.toFlush.length;
+    return this.toFlush.length + this.syncing.length;
   }
 }

@@ -117,7 +117,7 @@ export class ZooKeeperServer {
     if (superDigest !== undefined) this.auth.superDigest = superDigest;
     this.saslUsers = this.configureSasl(config);
     const final = new FinalRequestProcessor(this);
-    this.syncProcessor = new SyncRequestProcessor(opts.txnLog ?? new InMemoryTxnLog(), final, (err) => this.fatal(err), () => this.maybeSnapshot(), () => this.outstandingRequests);
+    this.syncProcessor = new SyncRequestProcessor(opts.txnLog ?? new InMemoryTxnLog(), final, (err) => this.fatal(err), () => this.maybeSnapshot(), () => this.outstandingRequests, this.config.globalOutstandingLimit > 0 ? Math.max(1, this.config.globalOutstandingLimit >> 1) : Infinity);
     if (opts.txnLog === undefined && config.persistence && config.dataDir !== '') {
       this.snapLog = new FileTxnSnapLog(config.dataDir, config.dataLogDir, this.log);
     }

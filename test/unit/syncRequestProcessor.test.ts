@@ -86,3 +86,56 @@ test('a flush is lone only for a group of one while nothing else is in flight', 
   expect(lone).toEqual([true, false, false]);
   await sync.drain();
 });
+
+const read = (cxid: number) => new Request(null, 1n, cxid, OpCode.getData, Buffer.alloc(0), [], null, 0);
+
+test("the next group's fsync starts before the group just made durable is handed on", async () => {
+  const events: string[] = [];
+  const log = new (class extends ManualLog {
+    flush(done: (err: Error | null) => void): void {
+      events.push('fsync');
+      super.flush(done);
+    }
+  })();
+  const sync = new SyncRequestProcessor(log, { processRequest: (r: Request) => events.push(`apply ${r.cxid}`) }, () => undefined);
+  sync.processRequest(write(1));
+  sync.processRequest(write(2));
+  await new Promise((r) => setImmediate(r));
+  expect(events).toEqual(['fsync']);
+  // Arriving while the first fsync runs: the next group, a read behind the first group, and a read behind the second.
+  sync.processRequest(read(3));
+  sync.processRequest(write(4));
+  sync.processRequest(read(5));
+  await new Promise((r) => setImmediate(r));
+  expect(events).toEqual(['fsync']);
+  log.pending.shift()!(null);
+  expect(events).toEqual(['fsync', 'fsync', 'apply 1', 'apply 2', 'apply 3']);
+  log.pending.shift()!(null);
+  expect(events.slice(5)).toEqual(['apply 4', 'apply 5']);
+  expect(sync.queued).toBe(0);
+  await sync.drain();
+});
+
+test('a group reaching maxGroup is flushed at once; the rest forms the next group', async () => {
+  const groups: number[] = [];
+  let appended = 0;
+  const log = new (class extends ManualLog {
+    append(): void {
+      appended++;
+    }
+    flush(done: (err: Error | null) => void): void {
+      groups.push(appended);
+      appended = 0;
+      super.flush(done);
+    }
+  })();
+  const applied: number[] = [];
+  const sync = new SyncRequestProcessor(log, { processRequest: (r: Request) => applied.push(r.cxid) }, () => undefined, undefined, undefined, 3);
+  for (let i = 1; i <= 7; i++) sync.processRequest(write(i));
+  expect(groups).toEqual([3]);
+  log.pending.shift()!(null);
+  expect(groups).toEqual([3, 4]);
+  log.pending.shift()!(null);
+  expect(applied).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  await sync.drain();
+});
