@@ -3,6 +3,17 @@ import { JuteWriter } from '../jute/writer';
 /** Byte arrays at least this long go out as their own chunk instead of being copied. */
 export const ZERO_COPY_MIN = 4096;
 
+/** Batches, in every ReplyWriter of the process, holding uncopied byte arrays that are not written yet. */
+let liveViewBatches = 0;
+
+/**
+ * Whether some reply still holds an uncopied byte array (a view of a znode's data) that the socket has
+ * not written: until it has, the bytes behind it must stay as they are (NodeStore.viewsLive).
+ */
+export function replyViewsLive(): boolean {
+  return liveViewBatches > 0;
+}
+
 /**
  * A connection's output: frames written as by JuteWriter, except that a large byte array (a znode's
  * data) is not copied but kept as a chunk of its own, between the pieces of the buffer around it, and
@@ -20,6 +31,8 @@ export class ReplyWriter extends JuteWriter {
   private base = 0;
   private frameBuf: Buffer;
   private frameAt = 0;
+  /** The batch being written holds an uncopied array (counted in liveViewBatches). */
+  private batchHasViews = false;
 
   constructor(initialSize = 1024) {
     super(initialSize);
@@ -48,6 +61,10 @@ export class ReplyWriter extends JuteWriter {
       return;
     }
     this.writeInt(b.length);
+    if (!this.batchHasViews) {
+      this.batchHasViews = true;
+      liveViewBatches++;
+    }
     this.chunks.push(this.buf.subarray(this.chunkStart, this.offset), b);
     this.chunkStart = this.offset;
     this.base += b.length;
@@ -69,6 +86,30 @@ export class ReplyWriter extends JuteWriter {
    * What was written since the last take: one buffer, or the chunks of a writev. The bytes stay in
    * place until `release`.
    */
+  /**
+   * After a take: whether the batch taken holds uncopied arrays, and if so, the function to call once the
+   * socket has written it (or dropped it); the next batch starts uncounted.
+   */
+  takeViews(): (() => void) | null {
+    if (!this.batchHasViews) return null;
+    this.batchHasViews = false;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      liveViewBatches--;
+    };
+  }
+
+  /** The connection is gone: the batch not taken will never be written. */
+  discard(): void {
+    if (this.batchHasViews) {
+      this.batchHasViews = false;
+      liveViewBatches--;
+    }
+    this.chunks.length = 0;
+  }
+
   take(): Buffer | Uint8Array[] {
     if (this.chunks.length === 0) return this.buf.subarray(0, this.offset);
     if (this.offset > this.chunkStart) this.chunks.push(this.buf.subarray(this.chunkStart, this.offset));

@@ -312,9 +312,14 @@ export class ServerCnxn implements Watcher {
     let ok: boolean;
     if (!Array.isArray(data)) ok = this.socket.write(data);
     else {
-      // Large znode data went in as chunks of its own: one writev for the batch, no copy.
+      // Large znode data went in as chunks of its own: one writev for the batch, no copy. The znode's
+      // bytes stay as they are until the socket is done with them (the callback; also on an error).
+      const viewsDone = w.takeViews();
       this.socket.cork();
-      for (let i = 0; i < data.length; i++) this.socket.write(data[i]);
+      const last = data.length - 1;
+      for (let i = 0; i < last; i++) this.socket.write(data[i]);
+      if (viewsDone !== null) this.socket.write(data[last], viewsDone);
+      else this.socket.write(data[last]);
       this.socket.uncork();
       ok = !this.socket.writableNeedDrain;
     }
@@ -340,6 +345,7 @@ export class ServerCnxn implements Watcher {
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.out.discard();
     this.leftover = null;
     this.pending.clear();
     this.pendingLength = 0;

@@ -14,6 +14,7 @@ import { DigestMd5Server, SaslError } from '../auth/digestMd5';
 import { digestUsers, loadJaasFile } from '../auth/jaas';
 import { DataTree, ProcessTxnResult } from '../tree/dataTree';
 import { Deque } from '../util/deque';
+import { replyViewsLive } from '../protocol/replyWriter';
 import { javaHashOrder, javaIdHash } from '../util/javaHash';
 import { Logger, silentLogger } from '../util/logger';
 import { FinalRequestProcessor } from './finalRequestProcessor';
@@ -111,6 +112,8 @@ export class ZooKeeperServer {
     this.now = opts.now ?? Date.now;
     this.serverId = config.serverId;
     this.dataTree = new DataTree({ extendedTypesEnabled: config.extendedTypesEnabled });
+    // Replies carry znode data uncopied: an emptied record page is reused only once none is in flight.
+    this.dataTree.store.viewsLive = replyViewsLive;
     // A standalone server makes session ids with server id 1 (ZooKeeperServer.createSessionTrackerServerId).
     this.sessionTracker = new SessionTracker(config.serverId === 0 ? 1 : config.serverId, config.tickTime, Date.now());
     const superDigest = config.sysProps.get('zookeeper.DigestAuthenticationProvider.superDigest');

@@ -16,6 +16,8 @@ export const ROOT = 0;
 
 /** Record pages: records are appended; a page half dead is compacted into the current one. */
 const PAGE_SIZE = 4 << 20;
+/** Emptied pages kept for reuse (a fresh one costs page faults, and V8 counts it as external memory, which starts full GCs). */
+const SPARE_PAGES = 4;
 /**
  * A znode's record: its id, name length and data length (-1: null) as little-endian int32s, then the
  * name (UTF-8) and the data. A znode's record is rewritten whole when its data changes.
@@ -112,6 +114,16 @@ export class NodeStore {
   private pageDead: number[] = [];
   private freePages: number[] = [];
   private curPage = NONE;
+  /** Emptied pages, written over only when no view of theirs can be in use (`viewsLive`). */
+  private sparePages: Buffer[] = [];
+  /** The page setDataFrom still reads the name from: not to be reused under it. */
+  private pinned: Buffer | null = null;
+  /**
+   * Whether a view `data` returned may still be in use (replies that carry znode data uncopied and are
+   * not written yet): emptied pages are then not written over. By default always, so nothing is reused
+   * unless the owner says when views are done with (the server: replyViewsLive).
+   */
+  viewsLive: () => boolean = () => true;
   /** A name encoded here before it goes into a record. */
   private scratch = Buffer.allocUnsafe(256);
 
@@ -528,8 +540,9 @@ export class NodeStore {
   }
 
   /**
-   * The znode's data. The bytes of a page are never overwritten (a compacted page is dropped, not reused),
-   * so the returned view keeps what it shows even after the znode changes.
+   * The znode's data. A record's bytes are not written over while `viewsLive` says views may be in use
+   * (an emptied page is reused only when none is), so the returned view keeps what it shows until then,
+   * even after the znode changes.
    */
   data(id: number): Buffer | null {
     const len = this.rawDataLength(id);
@@ -558,12 +571,14 @@ export class NodeStore {
   setDataFrom(id: number, src: Uint8Array, start: number, end: number): void {
     // The record is rewritten with its name. The old one is released first: released after the append,
     // it could already have been dropped by a compaction the append ran. Its page buffer stays readable
-    // (pages are never overwritten), so the name is copied from it afterwards.
+    // (pinned: not reused for the new record), so the name is copied from it afterwards.
     const page = this.pages[this.recPage[id]]!;
     const at = this.recOff[id] + REC_HEADER;
     const nameLen = page.readInt32LE(at - 8);
     this.releaseRecord(id);
+    this.pinned = page;
     this.writeRecord(id, page, at, at + nameLen, start < 0 ? null : src, start, end);
+    this.pinned = null;
   }
 
   /** Bytes held in record pages (live and not yet compacted). */
@@ -604,7 +619,10 @@ export class NodeStore {
   }
 
   private newPage(size: number): number {
-    const page = Buffer.allocUnsafe(size);
+    let page: Buffer | null = null;
+    const spares = this.sparePages;
+    if (size === PAGE_SIZE && spares.length > 0 && spares[spares.length - 1] !== this.pinned && !this.viewsLive()) page = spares.pop()!;
+    page ??= Buffer.allocUnsafe(size);
     const p = this.freePages.length > 0 ? this.freePages.pop()! : this.pages.length;
     this.pages[p] = page;
     this.pageUsed[p] = 0;
@@ -649,6 +667,7 @@ export class NodeStore {
     }
     // Only now: a record moved above must not land in the page being emptied.
     this.freePages.push(p);
+    if (page.length === PAGE_SIZE && this.sparePages.length < SPARE_PAGES) this.sparePages.push(page);
   }
 
   // ---- the (parent, name) table
@@ -751,8 +770,10 @@ export class NodeStore {
 
   /** Drops every znode but a fresh root. */
   clear(): void {
+    const viewsLive = this.viewsLive;
     const fresh = new NodeStore();
     Object.assign(this, fresh);
+    this.viewsLive = viewsLive;
   }
 }
 
