@@ -200,8 +200,9 @@ export class FileTxnLog implements TxnLogSink {
     }
     if (this.forceSync) {
       const t0 = performance.now();
-      // A lone request on a fast disk: waiting on this thread saves the hand-off to the thread pool and
-      // back (two wake-ups, a third of a lone write's cost here), and there is nothing else to serve.
+      // A lone request of the only client, on a fast disk: waiting on this thread saves the hand-off to
+      // the thread pool and back (two wake-ups, a third of a lone write's cost here), and there is
+      // nobody else to serve meanwhile. With other clients a slow fsync would stall their reads.
       if (block) fs.fdatasyncSync(fd);
       else await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve())));
       const ms = performance.now() - t0;

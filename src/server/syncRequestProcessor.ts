@@ -9,7 +9,7 @@ import { Request } from './request';
  */
 export interface TxnLogSink {
   append(hdr: TxnHeader, txn: TxnBody): void;
-  /** `lone`: the group is the server's only request in flight, so the flush may block the event loop. */
+  /** `lone`: the group is one request of the server's only client, so the flush may block the event loop. */
   flush(done: (err: Error | null) => void, lone?: boolean): void;
   /** True when append+flush complete synchronously (no disk), so requests need not queue. */
   readonly synchronous: boolean;
@@ -48,8 +48,11 @@ export class SyncRequestProcessor {
     private readonly onFatal: (err: Error) => void,
     /** Called after each append: the place to roll the log and start a snapshot. */
     private readonly afterAppend: () => void = () => undefined,
-    /** Requests the server has in flight (submitted, not finished). */
-    private readonly inFlight: () => number = () => Infinity,
+    /**
+     * Whether the server's one client is waiting on a lone request and nothing else is in flight: then
+     * the fsync may block the event loop, as nobody else would be served meanwhile.
+     */
+    private readonly alone: () => boolean = () => false,
     /**
      * A group this large is flushed at once rather than at the end of the I/O turn. Half the server's
      * outstanding limit: when a full limit's worth forms one group, the next can only be read once it is
@@ -96,7 +99,7 @@ export class SyncRequestProcessor {
     const group = this.toFlush;
     this.toFlush = this.syncing;
     this.syncing = group;
-    const lone = group.length === 1 && this.inFlight() === 1;
+    const lone = group.length === 1 && this.alone();
     this.log.flush((err) => this.flushed(err), lone);
   }
 

@@ -120,7 +120,7 @@ export class ZooKeeperServer {
     if (superDigest !== undefined) this.auth.superDigest = superDigest;
     this.saslUsers = this.configureSasl(config);
     const final = new FinalRequestProcessor(this);
-    this.syncProcessor = new SyncRequestProcessor(opts.txnLog ?? new InMemoryTxnLog(), final, (err) => this.fatal(err), () => this.maybeSnapshot(), () => this.outstandingRequests, this.config.globalOutstandingLimit > 0 ? Math.max(1, this.config.globalOutstandingLimit >> 1) : Infinity);
+    this.syncProcessor = new SyncRequestProcessor(opts.txnLog ?? new InMemoryTxnLog(), final, (err) => this.fatal(err), () => this.maybeSnapshot(), () => this.outstandingRequests === 1 && this.cnxns.size === 1, this.config.globalOutstandingLimit > 0 ? Math.max(1, this.config.globalOutstandingLimit >> 1) : Infinity);
     if (opts.txnLog === undefined && config.persistence && config.dataDir !== '') {
       this.snapLog = new FileTxnSnapLog(config.dataDir, config.dataLogDir, this.log);
     }
@@ -593,11 +593,6 @@ export class ZooKeeperServer {
   admits(cnxn: ServerCnxn): boolean {
     const limit = this.config.globalOutstandingLimit;
     return limit <= 0 || (this.outstandingRequests < limit && (this.waiting.length === 0 || this.admitting === cnxn));
-  }
-
-  /** Other connections are queued for slots. */
-  get slotsQueued(): boolean {
-    return this.waiting.length > 0;
   }
 
   /**

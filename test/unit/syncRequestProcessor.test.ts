@@ -61,7 +61,7 @@ test('with a disk log, the rest of the group and the queue behind it are dropped
   expect(sync.queued).toBe(0);
 });
 
-test('a flush is lone only for a group of one while nothing else is in flight', async () => {
+test('a flush is lone only for a group of one while the server says its client is alone', async () => {
   const lone: (boolean | undefined)[] = [];
   const log = new (class extends ManualLog {
     flush(done: (err: Error | null) => void, l?: boolean): void {
@@ -69,16 +69,16 @@ test('a flush is lone only for a group of one while nothing else is in flight', 
       super.flush(done);
     }
   })();
-  let inFlight = 1;
-  const sync = new SyncRequestProcessor(log, { processRequest() {} }, () => undefined, undefined, () => inFlight);
+  let alone = true;
+  const sync = new SyncRequestProcessor(log, { processRequest() {} }, () => undefined, undefined, () => alone);
   sync.processRequest(write(1));
   await new Promise((r) => setImmediate(r));
   log.pending.shift()!(null);
-  inFlight = 2; // another client's request is in the server
+  alone = false; // another client is connected, or has a request in the server
   sync.processRequest(write(2));
   await new Promise((r) => setImmediate(r));
   log.pending.shift()!(null);
-  inFlight = 2;
+  alone = true;
   sync.processRequest(write(3));
   sync.processRequest(write(4));
   await new Promise((r) => setImmediate(r));
