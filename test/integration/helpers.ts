@@ -7,6 +7,7 @@ import { RawClient, decodeBody } from '../../src/client/rawClient';
 import { JuteWriter } from '../../src/jute/writer';
 import * as R from '../../src/jute/records';
 import { OpCode } from '../../src/protocol/opCodes';
+import { TestingServer } from '../../src/testingServer';
 import type { ZkException } from './nzc';
 
 // The node-zookeeper-client facade lives in nzc.ts (the compatibility matrix uses it too).
@@ -141,4 +142,26 @@ export async function rawConnect(list: RawClient[], opts: Parameters<typeof RawC
 export function destroyAll(raws: RawClient[], sockets: net.Socket[] = []): void {
   for (const c of raws.splice(0)) c.destroy();
   for (const s of sockets.splice(0)) s.destroy();
+}
+
+/**
+ * One TestingServer for the describe block it is called in, and the raw clients a test pushes onto
+ * `raws`, destroyed after each test. `server()` is the running server (from beforeAll on).
+ */
+export function rawClientFixture(): { server: () => TestingServer; raws: RawClient[] } {
+  let ts: TestingServer | undefined;
+  const raws: RawClient[] = [];
+  beforeAll(async () => {
+    ts = await TestingServer.start();
+  });
+  afterEach(() => destroyAll(raws));
+  afterAll(async () => {
+    await ts?.stop();
+  });
+  return { server: () => ts!, raws };
+}
+
+/** A RawClient's socket, to cork it (one write for a burst) or pause it (a client that does not read). */
+export function socketOf(c: RawClient): net.Socket {
+  return (c as unknown as { socket: net.Socket }).socket;
 }

@@ -5,24 +5,12 @@
 import { RawClient, decodeBody } from '../../src/client/rawClient';
 import * as R from '../../src/jute/records';
 import { OpCode } from '../../src/protocol/opCodes';
-import { TestingServer } from '../../src/testingServer';
-import { Zk, decodeCreate, decodeGetData, destroyAll, rawConnect, rawCreate, rawGetData, rawSetData } from './helpers';
+import { Zk, decodeCreate, decodeGetData, rawClientFixture, rawConnect, rawCreate, rawGetData, rawSetData, socketOf } from './helpers';
 
 type Reply = { xid: number; zxid: number; err: number; body: Buffer };
 
 describe('pipelined requests on one connection', () => {
-  let ts: TestingServer;
-  const raws: RawClient[] = [];
-
-  beforeAll(async () => {
-    ts = await TestingServer.start();
-  });
-
-  afterEach(() => destroyAll(raws));
-
-  afterAll(async () => {
-    await ts?.stop();
-  });
+  const { server, raws } = rawClientFixture();
 
   /** The xids of the replies (not events) a client received, in arrival order. */
   function replyXids(c: RawClient): number[] {
@@ -30,7 +18,7 @@ describe('pipelined requests on one connection', () => {
   }
 
   test('500 creates followed by 500 getData, all sent before any reply, are answered in request order and each read sees its create', async () => {
-    const c = await rawConnect(raws, { port: ts.port });
+    const c = await rawConnect(raws, { port: server().port });
     expect((await rawCreate(c, '/pipe', null)).err).toBe(0);
     const before = replyXids(c).length;
 
@@ -65,7 +53,7 @@ describe('pipelined requests on one connection', () => {
   });
 
   test('interleaved setData/getData on one node: each read returns the value of the write just before it', async () => {
-    const c = await rawConnect(raws, { port: ts.port });
+    const c = await rawConnect(raws, { port: server().port });
     await rawCreate(c, '/ryw', Buffer.from('v0'));
     const N = 200;
     const writes: Promise<Reply>[] = [];
@@ -88,7 +76,7 @@ describe('pipelined requests on one connection', () => {
   });
 
   test('failing writes in the pipeline keep their place and, as in Apache, each still gets its own zxid (an error txn)', async () => {
-    const c = await rawConnect(raws, { port: ts.port });
+    const c = await rawConnect(raws, { port: server().port });
     await rawCreate(c, '/mixed', null);
     const ops: Promise<Reply>[] = [];
     ops.push(rawCreate(c, '/mixed/a', null)); // ok
@@ -107,7 +95,7 @@ describe('pipelined requests on one connection', () => {
   });
 
   test('pings interleaved with writes and reads are answered in their place in the pipeline', async () => {
-    const c = await rawConnect(raws, { port: ts.port });
+    const c = await rawConnect(raws, { port: server().port });
     await rawCreate(c, '/pings', null);
     const start = c.received.length;
     const order: string[] = [];
@@ -125,8 +113,8 @@ describe('pipelined requests on one connection', () => {
   });
 
   test('pipelines on two connections do not mix: each connection gets only its own replies, in its own order', async () => {
-    const a = await rawConnect(raws, { port: ts.port });
-    const b = await rawConnect(raws, { port: ts.port });
+    const a = await rawConnect(raws, { port: server().port });
+    const b = await rawConnect(raws, { port: server().port });
     await rawCreate(a, '/two', null);
     const pa: Promise<Reply>[] = [];
     const pb: Promise<Reply>[] = [];
@@ -140,7 +128,7 @@ describe('pipelined requests on one connection', () => {
     expect(replyXids(b)).toEqual(rb.map((r) => r.xid));
     const all = [...ra, ...rb].map((r) => r.zxid).sort((x, y) => x - y);
     expect(new Set(all).size).toBe(200);
-    const z = await Zk.connect(ts.connectString);
+    const z = await Zk.connect(server().connectString);
     try {
       expect((await z.getChildren('/two')).children).toHaveLength(200);
     } finally {
@@ -149,19 +137,19 @@ describe('pipelined requests on one connection', () => {
   });
 
   test('a connection that sends hundreds of requests in one chunk hands them in by turns: another connection gets in before it is done, and both stay in order', async () => {
-    const a = await rawConnect(raws, { port: ts.port });
-    const b = await rawConnect(raws, { port: ts.port });
+    const a = await rawConnect(raws, { port: server().port });
+    const b = await rawConnect(raws, { port: server().port });
     await rawCreate(a, '/turns', null);
     const submitted: number[] = [];
-    const orig = ts.server.processPacket.bind(ts.server);
-    ts.server.processPacket = (cnxn, frame) => {
+    const orig = server().server.processPacket.bind(server().server);
+    server().server.processPacket = (cnxn, frame) => {
       if (frame.length >= 8 && frame.readInt32BE(4) === OpCode.create) submitted.push(cnxn.remotePort === a.localPort ? 0 : 1);
       orig(cnxn, frame);
     };
     try {
       // Corked, so each burst leaves in one write and arrives in one or a few chunks.
-      const sockA = (a as unknown as { socket: import('net').Socket }).socket;
-      const sockB = (b as unknown as { socket: import('net').Socket }).socket;
+      const sockA = socketOf(a);
+      const sockB = socketOf(b);
       sockA.cork();
       sockB.cork();
       const pa: Promise<Reply>[] = [];
@@ -182,12 +170,12 @@ describe('pipelined requests on one connection', () => {
       // Taken whole, a's burst would all be handed in before b's first request.
       expect(submitted.indexOf(1)).toBeLessThan(submitted.lastIndexOf(0));
     } finally {
-      ts.server.processPacket = orig;
+      server().server.processPacket = orig;
     }
   });
 
   test('pipelined frames cut at arbitrary places, some arriving while earlier frames wait for their turn, are read intact and in order', async () => {
-    const c = await rawConnect(raws, { port: ts.port });
+    const c = await rawConnect(raws, { port: server().port });
     await rawCreate(c, '/cut', null);
     const sock = (c as unknown as { socket: import('net').Socket }).socket;
     const realWrite = sock.write.bind(sock);
@@ -215,7 +203,7 @@ describe('pipelined requests on one connection', () => {
   });
 
   test('a large pipelined batch of exists/getChildren/sync requests is answered in order', async () => {
-    const c = await rawConnect(raws, { port: ts.port });
+    const c = await rawConnect(raws, { port: server().port });
     await rawCreate(c, '/reads', null);
     const ps: Promise<Reply>[] = [];
     for (let i = 0; i < 300; i++) {

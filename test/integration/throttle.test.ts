@@ -2,6 +2,7 @@ import { RawClient } from '../../src/client/rawClient';
 import * as R from '../../src/jute/records';
 import { OpCode } from '../../src/protocol/opCodes';
 import { TestingServer } from '../../src/testingServer';
+import { socketOf } from './helpers';
 
 describe('globalOutstandingLimit', () => {
   test('a client far past the limit is paused, not refused: every request is answered, in order', async () => {
@@ -46,7 +47,7 @@ describe('globalOutstandingLimit', () => {
       const acl = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
       const all: Promise<{ err: number }>[] = [];
       // Everything is on the wire before the server reads any of it.
-      const sockets = clients.map((c) => (c as unknown as { socket: import('net').Socket }).socket);
+      const sockets = clients.map(socketOf);
       for (const s of sockets) s.cork();
       for (let i = 0; i < N; i++) {
         for (let j = 0; j < PER; j++) all.push(clients[i].request(OpCode.create, R.CreateRequest, { path: `/c${i}-${j}`, data: null, acl, flags: 0 }));

@@ -4,10 +4,8 @@
  * still unwritten: here a client that does not read its replies holds megabytes of them while another
  * rewrites enough data to empty and compact many pages.
  */
-import { RawClient } from '../../src/client/rawClient';
 import { replyViewsLive } from '../../src/protocol/replyWriter';
-import { TestingServer } from '../../src/testingServer';
-import { decodeGetData, destroyAll, rawConnect, rawCreate, rawGetData, rawSetData, waitFor } from './helpers';
+import { decodeGetData, rawClientFixture, rawConnect, rawCreate, rawGetData, rawSetData, socketOf, waitFor } from './helpers';
 
 const SIZE = 10 * 1024;
 const value = (tag: number) => {
@@ -15,22 +13,12 @@ const value = (tag: number) => {
   for (let i = 0; i < SIZE; i += 4) b.writeUInt32BE(tag, i);
   return b;
 };
-const socketOf = (c: RawClient) => (c as unknown as { socket: import('net').Socket }).socket;
-
 describe('uncopied getData replies and reused record pages', () => {
-  let ts: TestingServer;
-  const raws: RawClient[] = [];
-  beforeAll(async () => {
-    ts = await TestingServer.start();
-  });
-  afterEach(() => destroyAll(raws));
-  afterAll(async () => {
-    await ts?.stop();
-  });
+  const { server, raws } = rawClientFixture();
 
   test('replies held back by a client that does not read show the value read, while the pages behind them are rewritten', async () => {
-    const reader = await rawConnect(raws, { port: ts.port });
-    const writer = await rawConnect(raws, { port: ts.port });
+    const reader = await rawConnect(raws, { port: server().port });
+    const writer = await rawConnect(raws, { port: server().port });
     expect((await rawCreate(reader, '/zc', value(0))).err).toBe(0);
     for (let k = 0; k < 50; k++) expect((await rawCreate(writer, `/churn${k}`, value(0))).err).toBe(0);
 
@@ -65,7 +53,7 @@ describe('uncopied getData replies and reused record pages', () => {
   });
 
   test('a client that goes away with replies unread releases them', async () => {
-    const reader = await rawConnect(raws, { port: ts.port });
+    const reader = await rawConnect(raws, { port: server().port });
     await rawCreate(reader, '/zc2', value(7));
     socketOf(reader).pause();
     for (let i = 0; i < 1000; i++) void rawGetData(reader, '/zc2').catch(() => undefined);

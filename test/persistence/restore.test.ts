@@ -14,7 +14,7 @@ import { FileTxnSnapLog } from '../../src/persistence/fileTxnSnapLog';
 import { FileTxnLog, CorruptDataError, scanLogFile } from '../../src/persistence/txnLog';
 import { writeSnapshot } from '../../src/persistence/snapshot';
 import { DataTree } from '../../src/tree/dataTree';
-import { CreateTxn } from '../../src/tree/txn';
+import { CreateTxn } from '../../src/jute/records';
 
 const OPEN = [{ perms: Perms.ALL, id: { scheme: 'world', id: 'anyone' } }];
 const quiet = { error() {}, warn() {}, info() {}, debug() {} };

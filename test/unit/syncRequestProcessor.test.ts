@@ -64,7 +64,7 @@ test('with a disk log, the rest of the group and the queue behind it are dropped
 test('a flush is lone only for a group of one while the server says its client is alone', async () => {
   const lone: (boolean | undefined)[] = [];
   const log = new (class extends ManualLog {
-    flush(done: (err: Error | null) => void, l?: boolean): void {
+    override flush(done: (err: Error | null) => void, l?: boolean): void {
       lone.push(l);
       super.flush(done);
     }
@@ -92,7 +92,7 @@ const read = (cxid: number) => new Request(null, 1n, cxid, OpCode.getData, Buffe
 test("the next group's fsync starts before the group just made durable is handed on", async () => {
   const events: string[] = [];
   const log = new (class extends ManualLog {
-    flush(done: (err: Error | null) => void): void {
+    override flush(done: (err: Error | null) => void): void {
       events.push('fsync');
       super.flush(done);
     }
@@ -120,10 +120,10 @@ test('a group reaching maxGroup is flushed at once; the rest forms the next grou
   const groups: number[] = [];
   let appended = 0;
   const log = new (class extends ManualLog {
-    append(): void {
+    override append(): void {
       appended++;
     }
-    flush(done: (err: Error | null) => void): void {
+    override flush(done: (err: Error | null) => void): void {
       groups.push(appended);
       appended = 0;
       super.flush(done);
