@@ -1,0 +1,63 @@
+/**
+ * globalOutstandingLimit, Apache 3.8 against zkts: clients pipelining far past the limit are slowed, never
+ * refused. Four connections each send 300 creates and then a getChildren in one burst against a limit of
+ * 10; each must see every create succeed, in its own order, with zxids rising, and the same children.
+ */
+import { RawClient, decodeBody } from '../src/client/rawClient';
+import * as R from '../src/jute/records';
+import { OpCode } from '../src/protocol/opCodes';
+import { RunningServer, startOracle, startZkts } from './lib/servers';
+
+const ACL = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+const N = 4;
+const PER = 300;
+
+async function burst(server: RunningServer): Promise<string[]> {
+  const clients: RawClient[] = [];
+  try {
+    for (let i = 0; i < N; i++) clients.push(await RawClient.connect({ host: server.host, port: server.port }));
+    expect((await clients[0].request(OpCode.create, R.CreateRequest, { path: '/t', data: null, acl: ACL, flags: 0 })).err).toBe(0);
+    const sockets = clients.map((c) => (c as unknown as { socket: import('net').Socket }).socket);
+    for (const s of sockets) s.cork();
+    const creates = clients.map((c, i) =>
+      Array.from({ length: PER }, (_, j) => c.request(OpCode.create, R.CreateRequest, { path: `/t/c${i}-${j}`, data: Buffer.alloc(64, i), acl: ACL, flags: 0 })),
+    );
+    const lists = clients.map((c) => c.request(OpCode.getChildren, R.PathWatchRequest, { path: '/t', watch: false }));
+    for (const s of sockets) s.uncork();
+    const out: string[] = [];
+    for (let i = 0; i < N; i++) {
+      const rs = await Promise.all(creates[i]);
+      const zxids = rs.map((r) => r.zxid);
+      out.push(`client ${i}: errors ${rs.filter((r) => r.err !== 0).length}, zxids rising ${zxids.every((z, k) => k === 0 || z > zxids[k - 1])}`);
+      const l = await lists[i];
+      const children = decodeBody(R.GetChildrenResponse, l.body).children;
+      // Its own creates all come before its getChildren.
+      out.push(`client ${i}: sees all its own ${(children ?? []).filter((c) => c !== null && c.startsWith(`c${i}-`)).length === PER}`);
+    }
+    for (const c of clients) await c.closeSession();
+    return out;
+  } finally {
+    for (const c of clients) c.destroy();
+  }
+}
+
+test('four clients pipelining 300 creates each past globalOutstandingLimit=10: all answered in order, alike', async () => {
+  const cfg = { globalOutstandingLimit: '10' };
+  const apache = await startOracle({ cfg });
+  let a: string[];
+  try {
+    a = await burst(apache);
+  } finally {
+    await apache.stop();
+  }
+  const zkts = await startZkts({ cfg });
+  let z: string[];
+  try {
+    z = await burst(zkts);
+  } finally {
+    await zkts.stop();
+  }
+  const expected = Array.from({ length: N }, (_, i) => [`client ${i}: errors 0, zxids rising true`, `client ${i}: sees all its own true`]).flat();
+  expect(a).toEqual(expected);
+  expect(z).toEqual(a);
+}, 120_000);
