@@ -9,6 +9,7 @@ import { Watcher } from '../tree/watchManager';
 import { ReplyBody } from './finalRequestProcessor';
 import { Request } from './request';
 import { DigestMd5Server } from '../auth/digestMd5';
+import { ownBytes, readChunks } from './socketReads';
 import type { ZooKeeperServer } from './zooKeeperServer';
 
 /** Pause reading from a client whose replies pile up unsent (a slow reader). */
@@ -58,6 +59,8 @@ export class ServerCnxn implements Watcher {
   private needed = 0;
   private readonly out = new ReplyWriter(1024);
   private flushScheduled = false;
+  /** Inside readFrames, which flushes when it is done. */
+  private reading = false;
   /** The rest of `leftover` is read in a later turn of the event loop (after the handshake). */
   private readScheduled = false;
   /** The socket is paused because this connection, queued for its turn, has READ_AHEAD bytes unread. */
@@ -88,7 +91,7 @@ export class ServerCnxn implements Watcher {
     this.remotePort = socket.remotePort ?? 0;
     this.authInfo = [{ scheme: 'ip', id: this.remoteAddress }];
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    readChunks(socket, (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (e) => this.close(`socket error: ${e.message}`));
     socket.on('close', () => this.close('client closed the connection'));
     socket.on('drain', () => {
@@ -135,6 +138,18 @@ export class ServerCnxn implements Watcher {
   }
 
   private readFrames(): void {
+    this.reading = true;
+    try {
+      this.takeFrames();
+    } finally {
+      this.reading = false;
+      // Replies to the reads just served go with this turn's batch rather than a setImmediate later (what
+      // a lone client waits for). Replies that wait for an fsync go when it is done.
+      if (this.out.pending && !this.closed) this.flush();
+    }
+  }
+
+  private takeFrames(): void {
     if (this.leftover === null) return;
     let buf: Buffer = this.leftover;
     let pos = 0;
@@ -201,10 +216,7 @@ export class ServerCnxn implements Watcher {
     }
     if (this.closed || this.leftover !== buf) return;
     // What is left of this buffer, else the next chunk: `leftover` is null only when nothing is pending.
-    this.leftover = pos < buf.length ? buf.subarray(pos) : this.pendingLength > 0 ? this.takePending() : null;
-    // Replies to the reads just served are ready: send them with this turn's batch rather than a
-    // setImmediate later (what a lone client waits for). Replies that wait for an fsync still go then.
-    if (this.out.pending) this.flush();
+    this.leftover = pos < buf.length ? ownBytes(buf.subarray(pos)) : this.pendingLength > 0 ? this.takePending() : null;
   }
 
   private takePending(): Buffer {
@@ -299,7 +311,8 @@ export class ServerCnxn implements Watcher {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled) return;
+    // While frames are being read, readFrames sends what they produce when it is done.
+    if (this.flushScheduled || this.reading) return;
     this.flushScheduled = true;
     setImmediate(() => this.flush());
   }
