@@ -6,6 +6,10 @@ import { OpCode, Xid } from '../protocol/opCodes';
 
 /** Largest reply frame accepted (Apache's default jute.maxbuffer is 1 MB; leave room). */
 const MAX_FRAME = 64 * 1024 * 1024;
+/** A reply's length prefix and ReplyHeader (xid, zxid, err). */
+const REPLY_PREFIX = 20;
+const READ_SIZE = 64 * 1024;
+let readBuffer: Buffer | null = null;
 
 export interface BenchConnectOptions {
   host: string;
@@ -34,7 +38,13 @@ export class BenchConnection {
   onReply: (err: number, latencyMs: number, now: number) => void = () => undefined;
   onClose: (e: Error) => void = () => undefined;
 
+  /** The handshake's reply, while it arrives. */
   private rem: Buffer | null = null;
+  /** The length prefix and reply header of a reply split between reads. */
+  private readonly hdr = Buffer.alloc(REPLY_PREFIX);
+  private hdrHave = 0;
+  /** Bytes of the current reply's body not read yet. */
+  private skip = 0;
   private handshakeDone: ((e: Error | null) => void) | null = null;
   private nextXid = 1;
   // FIFO of (xid, send time) for requests in flight.
@@ -48,7 +58,6 @@ export class BenchConnection {
   private constructor(socket: net.Socket) {
     this.socket = socket;
     socket.setNoDelay(true);
-    socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('close', () => this.shut(new Error('connection closed')));
     socket.on('error', (e) => this.shut(e));
   }
@@ -56,8 +65,12 @@ export class BenchConnection {
   /** Opens a TCP connection and creates a session (ConnectRequest/ConnectResponse). */
   static connect(opts: BenchConnectOptions): Promise<BenchConnection> {
     return new Promise<BenchConnection>((resolve, reject) => {
-      const socket = net.connect({ host: opts.host, port: opts.port });
-      const c = new BenchConnection(socket);
+      let c: BenchConnection | null = null;
+      // Read into a buffer all connections of this thread share: a reply's header is all the generator
+      // needs, so nothing of a read is kept and nothing is allocated per read.
+      readBuffer ??= Buffer.allocUnsafe(READ_SIZE);
+      const socket = net.connect({ host: opts.host, port: opts.port, onread: { buffer: readBuffer, callback: (n) => c!.onRead(readBuffer!, n) } });
+      c = new BenchConnection(socket);
       let settled = false;
       const timer = setTimeout(() => finish(new Error(`connect to ${opts.host}:${opts.port} timed out`)), opts.connectTimeoutMs ?? 10_000);
       const finish = (e: Error | null): void => {
@@ -144,57 +157,84 @@ export class BenchConnection {
     this.count++;
   }
 
-  private onData(d: Buffer): void {
-    let b = d;
-    if (this.rem !== null) {
-      b = Buffer.concat([this.rem, d]);
-      this.rem = null;
-    }
+  /** A read of `n` bytes into `b`: replies are taken apart as they come, header by header. */
+  private onRead(b: Buffer, n: number): boolean {
     const now = performance.now();
-    let pos = 0;
     this.socket.cork();
     try {
-      while (b.length - pos >= 4) {
-        const len = b.readInt32BE(pos);
-        if (len < 0 || len > MAX_FRAME) {
-          this.socket.destroy(new Error(`bad frame length ${len}`));
-          return;
-        }
-        if (b.length - pos - 4 < len) break;
-        this.onFrame(b, pos + 4, len, now);
-        pos += 4 + len;
-        if (this.closed) return;
-      }
+      this.feed(b, 0, n, now);
     } finally {
       this.socket.uncork();
     }
-    if (pos < b.length) this.rem = pos === 0 ? b : Buffer.from(b.subarray(pos));
+    return true;
   }
 
-  private onFrame(b: Buffer, off: number, len: number, now: number): void {
-    if (this.handshakeDone !== null) {
-      try {
-        const r = new JuteReader(b, off, off + len, 0x7fffffff);
-        const rsp = R.ConnectResponse.read(r);
-        if (rsp.timeOut <= 0) {
-          this.handshakeDone(new Error('session refused (ConnectResponse with timeout 0)'));
-          return;
-        }
-        this.sessionId = rsp.sessionId;
-        this.timeOut = rsp.timeOut;
-        this.handshakeDone(null);
-      } catch (e) {
-        this.handshakeDone(e as Error);
+  private feed(b: Buffer, pos: number, end: number, now: number): void {
+    while (pos < end && !this.closed) {
+      if (this.skip > 0) {
+        // The rest of a reply's body: the generator needs none of it.
+        const k = Math.min(this.skip, end - pos);
+        this.skip -= k;
+        pos += k;
+        continue;
       }
-      return;
+      if (this.handshakeDone !== null) {
+        pos = this.feedHandshake(b, pos, end);
+        continue;
+      }
+      let h = b;
+      let at = pos;
+      if (this.hdrHave === 0 && end - pos >= REPLY_PREFIX) {
+        pos += REPLY_PREFIX;
+      } else {
+        // A reply header split between reads: gathered in `hdr`.
+        const k = Math.min(REPLY_PREFIX - this.hdrHave, end - pos);
+        b.copy(this.hdr, this.hdrHave, pos, pos + k);
+        this.hdrHave += k;
+        pos += k;
+        if (this.hdrHave < REPLY_PREFIX) break;
+        this.hdrHave = 0;
+        h = this.hdr;
+        at = 0;
+      }
+      const len = h.readInt32BE(at);
+      if (len < 16 || len > MAX_FRAME) {
+        this.socket.destroy(new Error(len < 16 ? `short reply frame (${len} bytes)` : `bad frame length ${len}`));
+        return;
+      }
+      this.skip = len - 16;
+      this.onReplyHeader(h.readInt32BE(at + 4), h.readInt32BE(at + 16), now);
     }
-    if (len < 16) {
-      this.socket.destroy(new Error(`short reply frame (${len} bytes)`));
-      return;
+  }
+
+  /** The ConnectResponse, whole, then whatever follows it. */
+  private feedHandshake(b: Buffer, pos: number, end: number): number {
+    const have = this.rem === null ? Buffer.from(b.subarray(pos, end)) : Buffer.concat([this.rem, b.subarray(pos, end)]);
+    this.rem = null;
+    if (have.length < 4 || have.length - 4 < have.readInt32BE(0)) {
+      this.rem = have;
+      return end;
     }
-    const xid = b.readInt32BE(off);
+    const len = have.readInt32BE(0);
+    try {
+      const rsp = R.ConnectResponse.read(new JuteReader(have, 4, 4 + len, 0x7fffffff));
+      if (rsp.timeOut <= 0) {
+        this.handshakeDone!(new Error('session refused (ConnectResponse with timeout 0)'));
+        return end;
+      }
+      this.sessionId = rsp.sessionId;
+      this.timeOut = rsp.timeOut;
+      this.handshakeDone!(null);
+    } catch (e) {
+      this.handshakeDone!(e as Error);
+      return end;
+    }
+    if (4 + len < have.length) this.feed(have, 4 + len, have.length, performance.now());
+    return end;
+  }
+
+  private onReplyHeader(xid: number, err: number, now: number): void {
     if (xid === Xid.notification) return;
-    const err = b.readInt32BE(off + 12);
     if (this.count === 0) {
       this.xidMismatches++;
       return;

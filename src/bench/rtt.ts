@@ -2,6 +2,7 @@ import * as net from 'net';
 import { JuteWriter } from '../jute/writer';
 import * as R from '../jute/records';
 import { BenchResult, runBench } from './runner';
+import { readChunks } from '../server/socketReads';
 
 /**
  * A tiny in-process echo server speaking ZooKeeper's framing: it answers the first frame with a
@@ -37,7 +38,7 @@ export class EchoServer {
     s.setNoDelay(true);
     let handshake = true;
     let rem: Buffer | null = null;
-    s.on('data', (d: Buffer) => {
+    readChunks(s, (d: Buffer) => {
       const b = rem === null ? d : Buffer.concat([rem, d]);
       rem = null;
       let pos = 0;
