@@ -68,8 +68,8 @@ interface ProcessTxnResultLike {
   children?: string[];
 }
 
-function readerFor(zks: ZooKeeperServer, body: Buffer): JuteReader {
-  return new JuteReader(body, 0, body.length, zks.config.juteMaxBuffer);
+function readerFor(zks: ZooKeeperServer, request: Request): JuteReader {
+  return new JuteReader(request.buf, request.bodyStart, request.bodyEnd, zks.config.juteMaxBuffer);
 }
 
 /** WatcherType.fromInt: an unknown value is a runtime error, which the client sees as MarshallingError. */
@@ -120,7 +120,7 @@ export class FinalRequestProcessor {
           rsp = { type: MultiResponse, value: rc!.multiResult!.map(multiResultOf) };
           break;
         case OpCode.multiRead: {
-          const ops = readMultiOps(readerFor(zks, request.body));
+          const ops = readMultiOps(readerFor(zks, request));
           const results: ProcessTxnResultLike[] = [];
           // Set before the reads: if one fails the whole request, the results so far still go out.
           rsp = { type: MultiResponse, value: results };
@@ -158,12 +158,12 @@ export class FinalRequestProcessor {
           err = rc!.err;
           break;
         case OpCode.sync: {
-          const rec = R.PathRequest.read(readerFor(zks, request.body));
+          const rec = R.PathRequest.read(readerFor(zks, request));
           rsp = { type: R.PathRequest, value: rec };
           break;
         }
         case OpCode.exists: {
-          const rec = R.PathWatchRequest.read(readerFor(zks, request.body));
+          const rec = R.PathWatchRequest.read(readerFor(zks, request));
           const path = rec.path!;
           if (path.indexOf('\0') !== -1) throw new KeeperException(Code.BADARGUMENTS);
           const n = zks.dataTree.statNode(path, rec.watch ? cnxn : null);
@@ -171,28 +171,28 @@ export class FinalRequestProcessor {
           break;
         }
         case OpCode.getData: {
-          const rec = R.PathWatchRequest.read(readerFor(zks, request.body));
+          const rec = R.PathWatchRequest.read(readerFor(zks, request));
           const n = this.readableNode(rec.path, request);
           zks.dataTree.getDataOf(n, rec.path!, rec.watch ? cnxn : null);
           rsp = { type: R.GetDataResponse, value: { data: n.data, stat: n.stat(zks.dataTree.extendedTypesEnabled) } };
           break;
         }
         case OpCode.getChildren: {
-          const rec = R.PathWatchRequest.read(readerFor(zks, request.body));
+          const rec = R.PathWatchRequest.read(readerFor(zks, request));
           const n = this.readableNode(rec.path, request);
           zks.dataTree.getChildrenOf(n, rec.path!, rec.watch ? cnxn : null);
           rsp = { type: R.GetChildrenResponse, value: { children: childList(n) } };
           break;
         }
         case OpCode.getChildren2: {
-          const rec = R.PathWatchRequest.read(readerFor(zks, request.body));
+          const rec = R.PathWatchRequest.read(readerFor(zks, request));
           const n = this.readableNode(rec.path, request);
           zks.dataTree.getChildrenOf(n, rec.path!, rec.watch ? cnxn : null);
           rsp = { type: R.GetChildren2Response, value: { children: childList(n), stat: n.stat(zks.dataTree.extendedTypesEnabled) } };
           break;
         }
         case OpCode.getACL: {
-          const rec = R.PathRequest.read(readerFor(zks, request.body));
+          const rec = R.PathRequest.read(readerFor(zks, request));
           const path = rec.path!;
           const n = zks.dataTree.getNode(path);
           if (n === undefined) throw new KeeperException(Code.NONODE, path);
@@ -212,13 +212,13 @@ export class FinalRequestProcessor {
           break;
         }
         case OpCode.getAllChildrenNumber: {
-          const rec = R.PathRequest.read(readerFor(zks, request.body));
+          const rec = R.PathRequest.read(readerFor(zks, request));
           this.readableNode(rec.path, request);
           rsp = { type: R.GetAllChildrenNumberResponse, value: { totalNumber: zks.dataTree.getAllChildrenNumber(rec.path!) } };
           break;
         }
         case OpCode.getEphemerals: {
-          const rec = R.PathRequest.read(readerFor(zks, request.body));
+          const rec = R.PathRequest.read(readerFor(zks, request));
           const prefix = rec.path;
           const all = zks.dataTree.getEphemerals(request.sessionId).toArray();
           const out: string[] = [];
@@ -239,23 +239,23 @@ export class FinalRequestProcessor {
           };
           break;
         case OpCode.setWatches: {
-          const rec = R.SetWatches.read(readerFor(zks, request.body));
+          const rec = R.SetWatches.read(readerFor(zks, request));
           this.setWatches(cnxn, rec.relativeZxid, rec.dataWatches, rec.existWatches, rec.childWatches, null, null);
           break;
         }
         case OpCode.setWatches2: {
-          const rec = R.SetWatches2.read(readerFor(zks, request.body));
+          const rec = R.SetWatches2.read(readerFor(zks, request));
           this.setWatches(cnxn, rec.relativeZxid, rec.dataWatches, rec.existWatches, rec.childWatches, rec.persistentWatches, rec.persistentRecursiveWatches);
           break;
         }
         case OpCode.addWatch: {
-          const rec = R.AddWatchRequest.read(readerFor(zks, request.body));
+          const rec = R.AddWatchRequest.read(readerFor(zks, request));
           zks.dataTree.addWatch(rec.path!, cnxn, rec.mode);
           rsp = { type: R.ErrorResponse, value: { err: 0 } };
           break;
         }
         case OpCode.checkWatches: {
-          const rec = R.WatchesRequest.read(readerFor(zks, request.body));
+          const rec = R.WatchesRequest.read(readerFor(zks, request));
           const type = checkWatcherType(rec.type);
           const path = rec.path!;
           const t = zks.dataTree;
@@ -272,7 +272,7 @@ export class FinalRequestProcessor {
           break;
         }
         case OpCode.removeWatches: {
-          const rec = R.WatchesRequest.read(readerFor(zks, request.body));
+          const rec = R.WatchesRequest.read(readerFor(zks, request));
           const type = checkWatcherType(rec.type);
           const path = rec.path!;
           const t = zks.dataTree;

@@ -48,8 +48,8 @@ export class ChangeRecord {
 }
 
 /** Readers decode sub-records of a request through one shared reader; bodies are views into frames. */
-function readerFor(zks: ZooKeeperServer, body: Buffer): JuteReader {
-  return new JuteReader(body, 0, body.length, zks.config.juteMaxBuffer);
+function readerFor(zks: ZooKeeperServer, request: Request): JuteReader {
+  return new JuteReader(request.buf, request.bodyStart, request.bodyEnd, zks.config.juteMaxBuffer);
 }
 
 /**
@@ -80,14 +80,14 @@ export class PrepRequestProcessor {
         case OpCode.createContainer: {
           const zxid = zks.nextZxid();
           this.setHeader(request, zxid, request.type);
-          const rec = R.CreateRequest.read(readerFor(zks, request.body));
+          const rec = R.CreateRequest.read(readerFor(zks, request));
           this.pRequest2TxnCreate(request.type, request, rec.path, rec.data, rec.acl, rec.flags, -1);
           break;
         }
         case OpCode.createTTL: {
           const zxid = zks.nextZxid();
           this.setHeader(request, zxid, request.type);
-          const rec = R.CreateTTLRequest.read(readerFor(zks, request.body));
+          const rec = R.CreateTTLRequest.read(readerFor(zks, request));
           this.pRequest2TxnCreate(request.type, request, rec.path, rec.data, rec.acl, rec.flags, rec.ttl);
           break;
         }
@@ -97,7 +97,7 @@ export class PrepRequestProcessor {
         case OpCode.check: {
           const zxid = zks.nextZxid();
           this.setHeader(request, zxid, request.type);
-          const r = readerFor(zks, request.body);
+          const r = readerFor(zks, request);
           const rec =
             request.type === OpCode.delete
               ? R.DeleteRequest.read(r)
@@ -117,7 +117,7 @@ export class PrepRequestProcessor {
         }
         case OpCode.reconfig: {
           // Decoded before a zxid is taken: an undecodable reconfig is no txn at all.
-          R.ReconfigRequest.read(readerFor(zks, request.body));
+          R.ReconfigRequest.read(readerFor(zks, request));
           this.setHeader(request, zks.nextZxid(), request.type);
           throw new KeeperException(Code.RECONFIGDISABLED);
         }
@@ -423,7 +423,7 @@ export class PrepRequestProcessor {
     const zks = this.zks;
     let ops;
     try {
-      ops = readMultiOps(readerFor(zks, request.body));
+      ops = readMultiOps(readerFor(zks, request));
     } catch (e) {
       this.setHeader(request, zks.nextZxid(), OpCode.multi);
       throw e;

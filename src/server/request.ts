@@ -12,8 +12,10 @@ export class Request {
   readonly sessionId: bigint;
   readonly cxid: number;
   readonly type: number;
-  /** The request body after the RequestHeader (a view into the frame). */
-  readonly body: Buffer;
+  /** The request body after the RequestHeader: `buf[bodyStart..bodyEnd)`, in the bytes it was read into. */
+  readonly buf: Buffer;
+  readonly bodyStart: number;
+  readonly bodyEnd: number;
   readonly authInfo: Id[];
   hdr: TxnHeader | null = null;
   txn: TxnBody = null;
@@ -28,14 +30,32 @@ export class Request {
   /** The request could not be decoded: the reply is MarshallingError. */
   marshallingError = false;
 
-  constructor(cnxn: ServerCnxn | null, sessionId: bigint, cxid: number, type: number, body: Buffer, authInfo: Id[], owner: unknown, now: number) {
+  constructor(
+    cnxn: ServerCnxn | null,
+    sessionId: bigint,
+    cxid: number,
+    type: number,
+    buf: Buffer,
+    authInfo: Id[],
+    owner: unknown,
+    now: number,
+    bodyStart = 0,
+    bodyEnd = buf.length,
+  ) {
     this.cnxn = cnxn;
     this.sessionId = sessionId;
     this.cxid = cxid;
     this.type = type;
-    this.body = body;
+    this.buf = buf;
+    this.bodyStart = bodyStart;
+    this.bodyEnd = bodyEnd;
     this.authInfo = authInfo;
     this.owner = owner;
     this.startTime = now;
+  }
+
+  /** The body as a Buffer of its own (a view): the hot paths read `buf` in place instead. */
+  get body(): Buffer {
+    return this.bodyStart === 0 && this.bodyEnd === this.buf.length ? this.buf : this.buf.subarray(this.bodyStart, this.bodyEnd);
   }
 }

@@ -195,15 +195,15 @@ export class ServerCnxn implements Watcher {
           this.zks.enqueue(this, budget < 0);
           break;
         }
-        const frame = buf.subarray(pos + 4, pos + 4 + len);
-        pos += 4 + len;
+        const start = pos + 4;
+        pos = start + len;
         this.packetsReceived++;
         this.zks.stats.packetsReceived++;
         if (!this.initialized) {
           this.initialized = true;
-          this.zks.processConnectRequest(this, frame);
+          this.zks.processConnectRequest(this, buf.subarray(start, pos));
         } else {
-          this.zks.processPacket(this, frame);
+          this.zks.processPacket(this, buf, start, pos);
         }
       }
     } catch (e) {

@@ -478,23 +478,23 @@ export class ZooKeeperServer {
 
   // ---- requests (ZooKeeperServer.processPacket / submitRequest)
 
-  processPacket(cnxn: ServerCnxn, frame: Buffer): void {
-    if (frame.length < 8) throw new JuteError(`request of ${frame.length} bytes has no header`);
-    const xid = frame.readInt32BE(0);
-    const type = frame.readInt32BE(4);
-    const body = frame.subarray(8);
+  /** A request frame, `buf[start..end)`: read in place, not sliced (requests are read at this rate). */
+  processPacket(cnxn: ServerCnxn, buf: Buffer, start: number, end: number): void {
+    if (end - start < 8) throw new JuteError(`request of ${end - start} bytes has no header`);
+    const xid = buf.readInt32BE(start);
+    const type = buf.readInt32BE(start + 4);
     cnxn.outstanding++;
     if (type === OpCode.auth) {
       cnxn.outstanding--;
-      this.processAuth(cnxn, xid, body);
+      this.processAuth(cnxn, xid, buf.subarray(start + 8, end));
       return;
     }
     if (type === OpCode.sasl) {
       cnxn.outstanding--;
-      this.processSasl(cnxn, xid, body);
+      this.processSasl(cnxn, xid, buf.subarray(start + 8, end));
       return;
     }
-    this.submitRequest(new Request(cnxn, cnxn.sessionId, xid, type, body, cnxn.authInfo, LOCAL_OWNER, Date.now()));
+    this.submitRequest(new Request(cnxn, cnxn.sessionId, xid, type, buf, cnxn.authInfo, LOCAL_OWNER, Date.now(), start + 8, end));
   }
 
   /** ZooKeeperServer.processSasl: one step of the client's SASL exchange. */

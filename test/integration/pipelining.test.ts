@@ -142,9 +142,9 @@ describe('pipelined requests on one connection', () => {
     await rawCreate(a, '/turns', null);
     const submitted: number[] = [];
     const orig = server().server.processPacket.bind(server().server);
-    server().server.processPacket = (cnxn, frame) => {
-      if (frame.length >= 8 && frame.readInt32BE(4) === OpCode.create) submitted.push(cnxn.remotePort === a.localPort ? 0 : 1);
-      orig(cnxn, frame);
+    server().server.processPacket = (cnxn, buf, start, end) => {
+      if (end - start >= 8 && buf.readInt32BE(start + 4) === OpCode.create) submitted.push(cnxn.remotePort === a.localPort ? 0 : 1);
+      orig(cnxn, buf, start, end);
     };
     try {
       // Corked, so each burst leaves in one write and arrives in one or a few chunks.
