@@ -17,6 +17,37 @@ export interface ReplyBody {
   value: any;
 }
 
+/**
+ * GetDataResponse and ExistsResponse (a Stat) of a live znode, written from the tree's columns when the
+ * reply is: reads answer at this rate, and need no Stat object. The value is the znode and whether the
+ * server has extended types (which hides a TTL node's owner).
+ */
+interface NodeReply {
+  node: DataNode;
+  extendedTypes: boolean;
+}
+
+const GetDataReply: FieldType<NodeReply> = {
+  name: 'GetDataResponse',
+  read() {
+    throw new Error('GetDataReply is only written');
+  },
+  write(w: JuteWriter, v: NodeReply) {
+    w.writeBuffer(v.node.data);
+    v.node.writeStat(w, v.extendedTypes);
+  },
+};
+
+const StatReply: FieldType<NodeReply> = {
+  name: 'ExistsResponse',
+  read() {
+    throw new Error('StatReply is only written');
+  },
+  write(w: JuteWriter, v: NodeReply) {
+    v.node.writeStat(w, v.extendedTypes);
+  },
+};
+
 /** MultiResponse: each result as MultiHeader{type, false, err} + body, then MultiHeader{-1, true, -1}. */
 const MultiResponse: FieldType<ProcessTxnResultLike[]> = {
   name: 'MultiResponse',
@@ -167,14 +198,14 @@ export class FinalRequestProcessor {
           const path = rec.path!;
           if (path.indexOf('\0') !== -1) throw new KeeperException(Code.BADARGUMENTS);
           const n = zks.dataTree.statNode(path, rec.watch ? cnxn : null);
-          rsp = { type: R.SetDataResponse, value: { stat: n.stat(zks.dataTree.extendedTypesEnabled) } };
+          rsp = { type: StatReply, value: { node: n, extendedTypes: zks.dataTree.extendedTypesEnabled } };
           break;
         }
         case OpCode.getData: {
           const rec = R.PathWatchRequest.read(readerFor(zks, request));
           const n = this.readableNode(rec.path, request);
           zks.dataTree.getDataOf(n, rec.path!, rec.watch ? cnxn : null);
-          rsp = { type: R.GetDataResponse, value: { data: n.data, stat: n.stat(zks.dataTree.extendedTypesEnabled) } };
+          rsp = { type: GetDataReply, value: { node: n, extendedTypes: zks.dataTree.extendedTypesEnabled } };
           break;
         }
         case OpCode.getChildren: {

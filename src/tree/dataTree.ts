@@ -95,16 +95,24 @@ export class DataNode implements StatFields {
   stat(extendedTypes = false): Stat {
     return statOf(this.s, this.id, extendedTypes);
   }
+
+  /** stat() written straight into a reply. */
+  writeStat(w: JuteWriter, extendedTypes: boolean): void {
+    this.s.writeStat(w, this.id, showsOwner(this.s, this.id, extendedTypes));
+  }
 }
 
 const CONTAINER_HI = 0x80000000 | 0;
 
 /** DataNode.copyStat: containers, TTL nodes (with extended types) and plain znodes report owner 0. */
-function statOf(s: NodeStore, id: number, extendedTypes: boolean): Stat {
+function showsOwner(s: NodeStore, id: number, extendedTypes: boolean): boolean {
   const hi = s.ownerHi[id];
   const lo = s.ownerLo[id];
-  const hidden = (hi === 0 && lo === 0) || (hi === CONTAINER_HI && lo === 0) || (extendedTypes && hi >>> 24 === 0xff);
-  return s.stat(id, !hidden);
+  return !((hi === 0 && lo === 0) || (hi === CONTAINER_HI && lo === 0) || (extendedTypes && hi >>> 24 === 0xff));
+}
+
+function statOf(s: NodeStore, id: number, extendedTypes: boolean): Stat {
+  return s.stat(id, showsOwner(s, id, extendedTypes));
 }
 
 /** The persisted fields of a znode read from a snapshot (one object, refilled per znode). */

@@ -6,7 +6,8 @@
  * (DataNode.copyStat, here DataNode.stat()) reports cversion as creates + deletes = 2 * cversion - numChildren
  * and ephemeralOwner only for plain ephemerals.
  */
-import { ACL, TxnHeader } from '../../src/jute/records';
+import { ACL, Stat, TxnHeader } from '../../src/jute/records';
+import { JuteWriter } from '../../src/jute/writer';
 import { Code } from '../../src/protocol/errors';
 import { EventType, Perms } from '../../src/protocol/enums';
 import { OpCode } from '../../src/protocol/opCodes';
@@ -771,4 +772,29 @@ test('zookeeper_limits right under /zookeeper/quota (created) or /zookeeper (del
   create(u, '/zookeeper/quotaX', 3);
   create(u, '/zookeeper/quotaX/zookeeper_limits', 4);
   expect(del(u, '/zookeeper/quotaX/zookeeper_limits', 5).err).toBe(0);
+});
+
+test("DataNode.writeStat writes the very bytes of Stat.write(stat()) for every kind of znode, with and without extended types", () => {
+  const t = new DataTree();
+  create(t, '/plain', 1, { data: Buffer.from('hello') });
+  create(t, '/nodata', 2, { data: null });
+  create(t, '/empty', 3, { data: Buffer.alloc(0) });
+  create(t, '/eph', 4, { ephemeral: true, clientId: OTHER });
+  t.processTxn(hdr(OpCode.createContainer, 5), { path: '/container', data: null, acl: OPEN, parentCVersion: -1 });
+  t.processTxn(hdr(OpCode.createTTL, 6), { path: '/ttl', data: Buffer.from('t'), acl: OPEN, parentCVersion: -1, ttl: 5000 });
+  // Children created and deleted (cversion is derived), data rewritten (version, mzxid, dataLength).
+  for (let i = 0; i < 5; i++) create(t, `/plain/c${i}`, 10 + i);
+  del(t, '/plain/c1', 20);
+  del(t, '/plain/c3', 21);
+  setData(t, '/plain', Buffer.alloc(9000, 1), 0, 22);
+  for (const ext of [false, true]) {
+    for (const path of ['/', '/plain', '/nodata', '/empty', '/eph', '/container', '/ttl', '/plain/c4']) {
+      const n = t.getNode(path)!;
+      const direct = new JuteWriter(64);
+      n.writeStat(direct, ext);
+      const viaRecord = new JuteWriter(64);
+      Stat.write(viaRecord, n.stat(ext));
+      expect([path, ext, direct.toBuffer().toString('hex')]).toEqual([path, ext, viaRecord.toBuffer().toString('hex')]);
+    }
+  }
 });
