@@ -16,7 +16,7 @@ import * as net from 'net';
 
 /** Bytes one read may take (Node's own read size). */
 const READ_SIZE = 64 * 1024;
-/** Reads are copied into slabs of this size; a larger read gets a buffer of its own. */
+/** Reads are copied into slabs of this size (eight whole reads at least). */
 const SLAB_SIZE = 512 * 1024;
 
 let readBuffer: Buffer | null = null;
@@ -39,11 +39,6 @@ function fieldsOf(socket: net.Socket): Fields | null {
 /** `n` bytes of the shared read buffer, copied to where they may stay. */
 function keep(n: number): Buffer {
   const src = readBuffer!;
-  if (n > SLAB_SIZE >>> 3) {
-    const own = Buffer.allocUnsafeSlow(n);
-    src.copy(own, 0, 0, n);
-    return own;
-  }
   if (SLAB_SIZE - slabUsed < n) {
     slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
     slabUsed = 0;
