@@ -126,14 +126,20 @@ describe('readChunks', () => {
   });
 
   test('ownBytes copies small slices of a slab and leaves the rest alone', async () => {
-    let chunk: Buffer | null = null;
-    const { server, port } = await listen((s) => readChunks(s, (c) => (chunk = c)));
+    const chunks: Buffer[] = [];
+    const { server, port } = await listen((s) => readChunks(s, (c) => chunks.push(c)));
     const client = await connect(port);
     client.write('abc');
-    await waitFor(() => chunk !== null);
-    const small = ownBytes(chunk!);
+    await waitFor(() => chunks.length > 0);
+    const small = ownBytes(chunks[0]);
     expect(small.toString()).toBe('abc');
-    expect(small.buffer).not.toBe(chunk!.buffer);
+    expect(small.buffer).not.toBe(chunks[0].buffer);
+    // A slice of a slab larger than 4 KB (a frame still arriving) stays where it is.
+    client.write(payload(3, 60_000));
+    await waitFor(() => chunks.reduce((a, c) => a + c.length, 0) === 60_003);
+    const large = chunks.reduce((a, c) => (c.length > a.length ? c : a));
+    expect(large.length).toBeGreaterThan(4096);
+    expect(ownBytes(large)).toBe(large);
     const own = Buffer.from('xyz');
     expect(ownBytes(own)).toBe(own);
     client.destroy();
