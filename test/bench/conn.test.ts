@@ -77,14 +77,23 @@ test.each([
   expect(c.sessionId).toBe(7n);
   const errs: number[] = [];
   c.onReply = (err) => errs.push(err);
-  const n = 300;
+  const n = 340;
   const xids: number[] = [];
-  c.cork();
-  for (let i = 0; i < n; i++) {
+  const sendOne = (): void => {
     const xid = c.begin(OpCode.exists);
     xids.push(xid);
     c.send(xid, performance.now());
-  }
+  };
+  // A corked batch (one write), requests sent one by one, then nested corks: frames go out whole, in order.
+  c.cork();
+  for (let i = 0; i < 300; i++) sendOne();
+  c.uncork();
+  for (let i = 0; i < 20; i++) sendOne();
+  c.cork();
+  for (let i = 0; i < 10; i++) sendOne();
+  c.cork();
+  for (let i = 0; i < 10; i++) sendOne();
+  c.uncork();
   c.uncork();
   const end = Date.now() + 20_000;
   while (errs.length < n && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
