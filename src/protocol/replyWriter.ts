@@ -1,7 +1,15 @@
 import { JuteWriter } from '../jute/writer';
 
-/** Byte arrays at least this long go out as their own chunk instead of being copied. */
-export const ZERO_COPY_MIN = 4096;
+/**
+ * Byte arrays at least this long go out as their own chunk instead of being copied, as do those that would
+ * take the batch past COPY_MAX. Copying is the cheaper way for most values: one contiguous write, no
+ * per-chunk cost in the socket's stream, and the bytes the kernel copies next are already in cache (10 KB
+ * values: 24 % less server CPU per read at 32 clients x 1 in flight, 6 % at x 100; 32 KB values cost
+ * the same either way). A batch of large values copied would need megabyte buffers, allocated afresh
+ * whenever the socket keeps one: once a batch holds COPY_MAX bytes, the rest go as chunks.
+ */
+export const ZERO_COPY_MIN = 16 * 1024;
+export const COPY_MAX = 512 * 1024;
 
 /** Batches, in every ReplyWriter of the process, holding uncopied byte arrays that are not written yet. */
 let liveViewBatches = 0;
@@ -56,7 +64,7 @@ export class ReplyWriter extends JuteWriter {
   }
 
   override writeBuffer(b: Uint8Array | null): void {
-    if (b === null || b.length < ZERO_COPY_MIN) {
+    if (b === null || (b.length < ZERO_COPY_MIN && this.base + this.offset + 4 + b.length <= COPY_MAX)) {
       super.writeBuffer(b);
       return;
     }

@@ -4,7 +4,7 @@
  * buffer is written over only when released for reuse.
  */
 import { JuteWriter } from '../../src/jute/writer';
-import { ReplyWriter, ZERO_COPY_MIN } from '../../src/protocol/replyWriter';
+import { COPY_MAX, ReplyWriter, ZERO_COPY_MIN } from '../../src/protocol/replyWriter';
 import { mulberry32 } from '../../compat-tests/lib/prng';
 
 type Step = { kind: 'int'; v: number } | { kind: 'str'; v: string } | { kind: 'buf'; v: Buffer | null } | { kind: 'long'; v: number };
@@ -65,6 +65,26 @@ describe('ReplyWriter', () => {
       w.release(rnd() < 0.5);
       expect(w.pending).toBe(false);
     }
+  });
+
+  test('arrays under ZERO_COPY_MIN are copied until the batch holds COPY_MAX bytes; the rest go as chunks', () => {
+    const w = new ReplyWriter(1024);
+    const size = ZERO_COPY_MIN - 1;
+    const values = Array.from({ length: Math.ceil((2 * COPY_MAX) / size) }, (_, i) => Buffer.alloc(size, i));
+    const batch: Step[][] = values.map((v, i) => [{ kind: 'int', v: i }, { kind: 'buf', v }]);
+    const ref = new JuteWriter(16);
+    frames(ref, batch);
+    frames(w, batch);
+    const out = w.take();
+    expect(joined(out).equals(ref.buf.subarray(0, ref.offset))).toBe(true);
+    expect(Array.isArray(out)).toBe(true);
+    const chunks = out as Uint8Array[];
+    const passed = values.filter((v) => chunks.includes(v));
+    // Each frame: length, int, array length, array.
+    const copied = Math.floor(COPY_MAX / (12 + size));
+    expect(passed).toEqual(values.slice(copied));
+    for (const c of chunks) if (!values.includes(c as Buffer)) expect(c.length).toBeLessThanOrEqual(COPY_MAX);
+    w.release(true);
   });
 
   test('release without reuse leaves the taken bytes alone', () => {
