@@ -1,3 +1,5 @@
+import { copyBytes } from '../util/bytes';
+
 const TWO_32 = 4294967296;
 const SURROGATE = /[\ud800-\udfff]/;
 
@@ -86,6 +88,16 @@ export class JuteWriter {
     this.offset += 4;
     this.buf.set(b, this.offset);
     this.offset += b.length;
+  }
+
+  /** A buffer (length, then bytes) of src[start, end), copied from where it lies. */
+  writeBufferRange(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.ensure(4 + n);
+    this.buf.writeInt32BE(n, this.offset);
+    this.offset += 4;
+    copyBytes(src, start, end, this.buf, this.offset);
+    this.offset += n;
   }
 
   writeString(s: string | null): void {

@@ -64,10 +64,21 @@ export class ReplyWriter extends JuteWriter {
   }
 
   override writeBuffer(b: Uint8Array | null): void {
-    if (b === null || (b.length < ZERO_COPY_MIN && this.base + this.offset + 4 + b.length <= COPY_MAX)) {
-      super.writeBuffer(b);
-      return;
-    }
+    if (b === null || this.copies(b.length)) super.writeBuffer(b);
+    else this.passThrough(b);
+  }
+
+  override writeBufferRange(src: Uint8Array, start: number, end: number): void {
+    if (this.copies(end - start)) super.writeBufferRange(src, start, end);
+    else this.passThrough(src.subarray(start, end));
+  }
+
+  private copies(n: number): boolean {
+    return n < ZERO_COPY_MIN && this.base + this.offset + 4 + n <= COPY_MAX;
+  }
+
+  /** A length, then `b` as a chunk of its own. */
+  private passThrough(b: Uint8Array): void {
     this.writeInt(b.length);
     if (!this.batchHasViews) {
       this.batchHasViews = true;

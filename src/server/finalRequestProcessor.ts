@@ -33,7 +33,7 @@ const GetDataReply: FieldType<NodeReply> = {
     throw new Error('GetDataReply is only written');
   },
   write(w: JuteWriter, v: NodeReply) {
-    w.writeBuffer(v.node.data);
+    v.node.writeData(w);
     v.node.writeStat(w, v.extendedTypes);
   },
 };

@@ -96,6 +96,11 @@ export class DataNode implements StatFields {
     return statOf(this.s, this.id, extendedTypes);
   }
 
+  /** The data written straight into a reply (a jute buffer). */
+  writeData(w: JuteWriter): void {
+    this.s.writeData(w, this.id);
+  }
+
   /** stat() written straight into a reply. */
   writeStat(w: JuteWriter, extendedTypes: boolean): void {
     this.s.writeStat(w, this.id, showsOwner(this.s, this.id, extendedTypes));

@@ -10,6 +10,7 @@
  */
 import { Stat } from '../jute/records';
 import { JuteWriter } from '../jute/writer';
+import { copyBytes } from '../util/bytes';
 import { javaStringSetOrder } from '../util/javaHash';
 
 export const NONE = -1;
@@ -580,6 +581,18 @@ export class NodeStore {
     return page.subarray(at, at + len);
   }
 
+  /** The znode's data written into a reply as a jute buffer, from its record: no view made to copy from. */
+  writeData(w: JuteWriter, id: number): void {
+    const len = this.rawDataLength(id);
+    if (len < 0) {
+      w.writeInt(-1);
+      return;
+    }
+    const page = this.pages[this.recPage[id]]!;
+    const at = this.recOff[id] + REC_HEADER + page.readInt32LE(this.recOff[id] + 4);
+    w.writeBufferRange(page, at, at + len);
+  }
+
   /** Copies the znode's data bytes into `dst` at `at` (nothing for null or empty data). */
   copyData(id: number, dst: Uint8Array, at: number): void {
     const len = this.rawDataLength(id);
@@ -821,25 +834,6 @@ function sameAscii(page: Buffer, at: number, s: string, i: number, j: number): b
   return true;
 }
 
-/**
- * src[start, end) into dst at `at`: a loop for the short copies most znodes make. Buffer.copy makes a
- * view and calls into C++ each time, which costs more than copying a hundred bytes.
- */
-export function copyBytes(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): void {
-  if (end - start <= 256) {
-    // Four bytes a turn: the loop's own overhead is most of the cost of a byte-at-a-time copy.
-    let k = start;
-    for (const stop = end - 3; k < stop; k += 4, at += 4) {
-      dst[at] = src[k];
-      dst[at + 1] = src[k + 1];
-      dst[at + 2] = src[k + 2];
-      dst[at + 3] = src[k + 3];
-    }
-    for (; k < end; k++) dst[at++] = src[k];
-  } else {
-    dst.set(start === 0 && end === src.length ? src : src.subarray(start, end), at);
-  }
-}
 
 /** key equals path[0, end) (key.length === end)? From the end, where sibling directories differ. */
 function samePrefix(key: string, path: string, end: number): boolean {

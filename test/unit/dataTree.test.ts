@@ -9,6 +9,7 @@
 import { ACL, Stat, TxnHeader } from '../../src/jute/records';
 import { JuteWriter } from '../../src/jute/writer';
 import { Code } from '../../src/protocol/errors';
+import { ReplyWriter, ZERO_COPY_MIN } from '../../src/protocol/replyWriter';
 import { EventType, Perms } from '../../src/protocol/enums';
 import { OpCode } from '../../src/protocol/opCodes';
 import { CONTAINER_EPHEMERAL_OWNER } from '../../src/tree/ephemeralType';
@@ -772,6 +773,30 @@ test('zookeeper_limits right under /zookeeper/quota (created) or /zookeeper (del
   create(u, '/zookeeper/quotaX', 3);
   create(u, '/zookeeper/quotaX/zookeeper_limits', 4);
   expect(del(u, '/zookeeper/quotaX/zookeeper_limits', 5).err).toBe(0);
+});
+
+test('DataNode.writeData writes the bytes writeBuffer(data) does, into a plain writer and a reply writer, for null, empty, small and large data', () => {
+  const t = new DataTree();
+  const sizes = [0, 1, 3, 255, 256, 257, 9000, ZERO_COPY_MIN - 1, ZERO_COPY_MIN, 200_000];
+  create(t, '/null', 1, { data: null });
+  sizes.forEach((n, i) => create(t, `/d${i}`, 2 + i, { data: Buffer.from(Array.from({ length: n }, (_, k) => (k * 7 + i) & 0xff)) }));
+  // Rewritten data lands in a new record: the bytes come from where it is now.
+  setData(t, '/d3', Buffer.alloc(300, 9), 0, 40);
+  for (const path of ['/null', ...sizes.map((_, i) => `/d${i}`)]) {
+    const n = t.getNode(path)!;
+    const ref = new JuteWriter(16);
+    ref.writeBuffer(n.data);
+    const direct = new JuteWriter(16);
+    n.writeData(direct);
+    expect([path, direct.toBuffer().equals(ref.toBuffer())]).toEqual([path, true]);
+    const reply = new ReplyWriter(16);
+    const at = reply.beginFrame();
+    n.writeData(reply);
+    reply.endFrame(at);
+    const out = reply.take();
+    const bytes = Array.isArray(out) ? Buffer.concat(out) : Buffer.from(out);
+    expect([path, bytes.subarray(4).equals(ref.toBuffer())]).toEqual([path, true]);
+  }
 });
 
 test("DataNode.writeStat writes the very bytes of Stat.write(stat()) for every kind of znode, with and without extended types", () => {
