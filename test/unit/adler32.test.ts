@@ -1,5 +1,5 @@
 /** Adler32 (java.util.zip.Adler32): the WebAssembly loop against the JS one and known values. */
-import { Adler32, adler32, adler32Js } from '../../src/persistence/adler32';
+import { Adler32, adler32, adler32Js, adlerPath } from '../../src/persistence/adler32';
 import { mulberry32 } from '../../compat-tests/lib/prng';
 
 test('known values', () => {
@@ -25,4 +25,23 @@ test('the wasm path equals the JS path, across 1 MiB pieces and incremental spli
     at += n;
   }
   expect(inc.value).toBe(adler32Js(buf));
+});
+
+test('the vector loop (16-byte blocks, sums folded every 4 KB) equals the JS loop at every length around its boundaries', () => {
+  // Node 20 has WebAssembly SIMD: the vector loop is what runs here, not a fallback.
+  expect(adlerPath()).toBe('simd');
+  const rnd = mulberry32(11);
+  const lengths = [...Array.from({ length: 80 }, (_, i) => i), 4080, 4095, 4096, 4097, 4111, 4112, 8192 + 15, 10_240, 65_536 + 3];
+  for (const n of lengths) {
+    const b = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) b[i] = Math.floor(rnd() * 256);
+    expect([n, adler32(b)]).toEqual([n, adler32Js(b)]);
+    // All 0xff: the largest lane sums a stretch can reach.
+    b.fill(0xff);
+    expect([n, adler32(b)]).toEqual([n, adler32Js(b)]);
+    // From a running checksum: a stretch then starts from sums other than (1, 0).
+    const k = Math.min(7, n);
+    const c = new Adler32().update(b, 0, k);
+    expect([n, c.update(b, k, n).value]).toEqual([n, adler32Js(b)]);
+  }
 });
