@@ -1,3 +1,5 @@
+import { copyBytes } from '../util/bytes';
+
 const MOD = 65521;
 /** Largest n such that 255n(n+1)/2 + (n+1)(MOD-1) fits in 2^32: sums can wait this long before a modulo. */
 const NMAX = 5552;
@@ -207,7 +209,8 @@ export class Adler32 {
         let ab = (this.b << 16) | this.a;
         for (let i = start; i < end; i += CHUNK) {
           const n = Math.min(CHUNK, end - i);
-          w.mem.set(buf.subarray(i, i + n), 0);
+          // A txn's few hundred bytes are copied without making a view of them.
+          copyBytes(buf, i, i + n, w.mem, 0);
           const blocks = w.adler16 === null ? 0 : n & ~15;
           if (blocks > 0) ab = w.adler16!(0, blocks, ab);
           if (blocks < n) ab = w.adler(blocks, n - blocks, ab);
@@ -249,8 +252,12 @@ export class Adler32 {
   }
 }
 
+/** One instance for the one-shot checksums (every log entry): update runs to completion, nothing else can interleave. */
+const oneShot = new Adler32();
+
 export function adler32(buf: Uint8Array, start = 0, end = buf.length): number {
-  return new Adler32().update(buf, start, end).value;
+  oneShot.reset();
+  return oneShot.update(buf, start, end).value;
 }
 
 /** The pure JS checksum, for tests that compare the two paths. */
