@@ -124,17 +124,34 @@ export class ServerCnxn implements Watcher {
     this.readFrames();
   }
 
-  /** `buf[pos..]` joined with as many later chunks as it takes to hold `need` bytes (one copy). */
+  /**
+   * The first `need` bytes of `buf[pos..]` and the chunks behind it, in a buffer of their own: a copy of
+   * just those bytes (the frame that straddles the chunks, or its length). What is left of the last chunk
+   * used goes back in front of the queue uncopied; copying it along would copy most of what is read twice
+   * at high load, where nearly every read ends inside a frame. The caller has checked that the bytes are
+   * there; `need` Infinity takes everything queued.
+   */
   private join(buf: Buffer, pos: number, need: number): Buffer {
-    const parts = [buf.subarray(pos)];
-    let have = buf.length - pos;
-    while (have < need && this.pending.length > 0) {
+    if (need === Infinity) {
+      const parts = [buf.subarray(pos), ...this.pending];
+      this.pending.clear();
+      this.pendingLength = 0;
+      return Buffer.concat(parts);
+    }
+    const out = Buffer.allocUnsafe(need);
+    let have = buf.copy(out, 0, pos);
+    while (have < need) {
       const c = this.pending.shift()!;
       this.pendingLength -= c.length;
-      parts.push(c);
-      have += c.length;
+      const take = Math.min(c.length, need - have);
+      c.copy(out, have, 0, take);
+      have += take;
+      if (take < c.length) {
+        this.pending.unshift(c.subarray(take));
+        this.pendingLength += c.length - take;
+      }
     }
-    return Buffer.concat(parts, have);
+    return out;
   }
 
   private readFrames(): void {

@@ -5,6 +5,7 @@
 import { RawClient, decodeBody } from '../../src/client/rawClient';
 import * as R from '../../src/jute/records';
 import { OpCode } from '../../src/protocol/opCodes';
+import { TestingServer } from '../../src/testingServer';
 import { Zk, decodeCreate, decodeGetData, rawClientFixture, rawConnect, rawCreate, rawGetData, rawSetData, socketOf } from './helpers';
 
 type Reply = { xid: number; zxid: number; err: number; body: Buffer };
@@ -174,32 +175,40 @@ describe('pipelined requests on one connection', () => {
     }
   });
 
-  test('pipelined frames cut at arbitrary places, some arriving while earlier frames wait for their turn, are read intact and in order', async () => {
+  test.each([
+    ['values up to 900 B, pieces of 1 to ~3,000 bytes', 900, 3000],
+    // Several frames a piece, and frames spanning three or more pieces: what is left of a piece after a
+    // straddling frame is read from where it lies.
+    ['values up to 40 KB, pieces of 1 to ~100 KB', 40_000, 100_000],
+  ])('pipelined frames cut at arbitrary places (%s), some arriving while earlier frames wait for their turn, are read intact and in order', async (_name, valueMax, pieceMax) => {
     const c = await rawConnect(raws, { port: server().port });
-    await rawCreate(c, '/cut', null);
+    const dir = `/cut${valueMax}`;
+    await rawCreate(c, dir, null);
     const sock = (c as unknown as { socket: import('net').Socket }).socket;
     const realWrite = sock.write.bind(sock);
     const held: Buffer[] = [];
     (sock as unknown as { write: (b: Buffer) => boolean }).write = (b: Buffer) => held.push(Buffer.from(b)) > 0;
     const replies: Promise<Reply>[] = [];
+    const size = (i: number): number => (i * 7919) % valueMax;
     for (let i = 0; i < 400; i++) {
-      replies.push(i % 2 === 0 ? rawCreate(c, `/cut/n${i}`, Buffer.alloc(i * 7 % 900, i)) : rawGetData(c, `/cut/n${i - 1}`));
+      replies.push(i % 2 === 0 ? rawCreate(c, `${dir}/n${i}`, Buffer.alloc(size(i), i)) : rawGetData(c, `${dir}/n${i - 1}`));
     }
     (sock as unknown as { write: (b: Buffer) => boolean }).write = realWrite;
     const bytes = Buffer.concat(held);
-    // Pieces of 1 to ~3,000 bytes, twenty a turn: more frames a turn than a connection hands in at once.
+    // Twenty pieces a turn: more frames a turn than a connection hands in at once.
     let seed = 7;
     for (let at = 0, n = 0; at < bytes.length; n++) {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      const size = 1 + (seed % (n % 5 === 0 ? 7 : 3000));
-      realWrite(bytes.subarray(at, at + size));
-      at += size;
+      const piece = 1 + (seed % (n % 5 === 0 ? 7 : pieceMax));
+      realWrite(bytes.subarray(at, at + piece));
+      at += piece;
       if (n % 20 === 0) await new Promise((r) => setImmediate(r));
     }
     const rs = await Promise.all(replies);
     expect(rs.every((r) => r.err === 0)).toBe(true);
     expect(replyXids(c).slice(-400)).toEqual(rs.map((r) => r.xid));
-    for (let i = 1; i < 400; i += 2) expect(decodeGetData(rs[i].body).data).toEqual(Buffer.alloc((i - 1) * 7 % 900, i - 1));
+    // Buffer.equals: jest's deep equality walks 40 KB values byte by byte, for a minute.
+    for (let i = 1; i < 400; i += 2) expect([i, decodeGetData(rs[i].body).data!.equals(Buffer.alloc(size(i - 1), i - 1))]).toEqual([i, true]);
   });
 
   test('a large pipelined batch of exists/getChildren/sync requests is answered in order', async () => {
@@ -215,5 +224,38 @@ describe('pipelined requests on one connection', () => {
     expect(res.every((r) => r.err === 0)).toBe(true);
     expect(replyXids(c).slice(-300)).toEqual(res.map((r) => r.xid));
     expect(decodeBody(R.PathRequest, res[2].body).path).toBe('/reads');
+  });
+});
+
+describe('frames read while the connection waits for slots', () => {
+  let ts: TestingServer | undefined;
+  const raws: RawClient[] = [];
+  beforeAll(async () => {
+    // A limit of 4 requests in the server: the connection waits for slots most of the time, and its
+    // reads queue up behind the frame it stopped in.
+    ts = await TestingServer.start({ config: { globalOutstandingLimit: 4 } });
+  });
+  afterAll(async () => {
+    for (const r of raws) r.destroy();
+    await ts?.stop();
+  });
+
+  test('frames of up to 30 KB, several reads of them queued at a time, are read intact and in order', async () => {
+    const c = await rawConnect(raws, { port: ts!.port });
+    await rawCreate(c, '/q', null);
+    const sock = socketOf(c);
+    const realWrite = sock.write.bind(sock);
+    const held: Buffer[] = [];
+    (sock as unknown as { write: (b: Buffer) => boolean }).write = (b: Buffer) => held.push(Buffer.from(b)) > 0;
+    const size = (i: number): number => (i * 7919) % 30_000;
+    const replies: Promise<Reply>[] = [];
+    for (let i = 0; i < 120; i++) replies.push(i % 2 === 0 ? rawCreate(c, `/q/n${i}`, Buffer.alloc(size(i), i)) : rawGetData(c, `/q/n${i - 1}`));
+    (sock as unknown as { write: (b: Buffer) => boolean }).write = realWrite;
+    // All at once: the server reads it 64 KB at a time, and while the connection waits for slots the
+    // reads queue behind the frame it stopped in (up to its read-ahead).
+    realWrite(Buffer.concat(held));
+    const rs = await Promise.all(replies);
+    expect(rs.every((r) => r.err === 0)).toBe(true);
+    for (let i = 1; i < 120; i += 2) expect([i, decodeGetData(rs[i].body).data!.equals(Buffer.alloc(size(i - 1), i - 1))]).toEqual([i, true]);
   });
 });
