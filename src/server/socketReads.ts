@@ -1,4 +1,5 @@
 import * as net from 'net';
+import { copyBytes } from '../util/bytes';
 
 /**
  * Reading client sockets without a fresh buffer per read.
@@ -44,7 +45,8 @@ function keep(n: number): Buffer {
     slabUsed = 0;
   }
   const at = slabUsed;
-  src.copy(slab, at, 0, n);
+  // A lone request's read is a few dozen bytes: a loop, not a call into C++ (Buffer.copy), copies those.
+  copyBytes(src, 0, n, slab, at);
   slabUsed = (at + n + 7) & ~7;
   return slab.subarray(at, at + n);
 }
