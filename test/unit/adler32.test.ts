@@ -45,3 +45,29 @@ test('the vector loop (16-byte blocks, sums folded every 4 KB) equals the JS loo
     expect([n, c.update(b, k, n).value]).toEqual([n, adler32Js(b)]);
   }
 });
+
+test('without WebAssembly SIMD the byte loop serves, with the same results', () => {
+  const wasm = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object } }).WebAssembly;
+  const Real = wasm.Module;
+  let compiled = 0;
+  // The first module tried is the one with the vector loop: refuse it, as an engine without SIMD would.
+  wasm.Module = function (bytes: Uint8Array) {
+    if (compiled++ === 0) throw new Error('SIMD unsupported');
+    return new Real(bytes);
+  } as unknown as typeof Real;
+  try {
+    jest.isolateModules(() => {
+      const fresh = require('../../src/persistence/adler32') as typeof import('../../src/persistence/adler32');
+      expect(fresh.adlerPath()).toBe('wasm');
+      const rnd = mulberry32(5);
+      for (const n of [64, 65, 4097, 10_240, 100_003]) {
+        const b = Buffer.alloc(n);
+        for (let i = 0; i < n; i++) b[i] = Math.floor(rnd() * 256);
+        expect([n, fresh.adler32(b)]).toEqual([n, adler32Js(b)]);
+      }
+    });
+  } finally {
+    wasm.Module = Real;
+  }
+  expect(compiled).toBe(2);
+});
