@@ -368,7 +368,15 @@ describe('admin interfaces, whitelist *', () => {
   ])('AdminServer: %s, times, latencies and packet counts normalized', async (cmd, numeric) => {
     const a = await httpGet(apache.adminPort, `/commands/${cmd}`);
     const z = await httpGet(zkts.adminPort, `/commands/${cmd}`);
-    expect(normNumbers(norm(zkts, z.body), numeric)).toBe(normNumbers(norm(apache, a.body), numeric));
+    // Jackson writes ServerStats's getters in the order reflection lists them, which the JVM does not fix:
+    // Apache has written isProviderNull's key after log_dir_size in most runs and before it in one. The
+    // key and its value are compared; its place among the others is not.
+    const providerNull = /\n *"provider_null" : (true|false),/;
+    const split = (t: string): [string, string | undefined] => [t.replace(providerNull, ''), providerNull.exec(t)?.[1]];
+    const na = split(normNumbers(norm(apache, a.body), numeric));
+    const nz = split(normNumbers(norm(zkts, z.body), numeric));
+    expect(nz).toEqual(na);
+    if (cmd !== 'connections') expect(na[1]).toBe('false');
   });
 
   test('AdminServer: monitor has the keys of mntr, in order', async () => {
