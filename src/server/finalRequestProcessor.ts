@@ -1,4 +1,3 @@
-import { JuteReader } from '../jute/reader';
 import { JuteWriter } from '../jute/writer';
 import * as R from '../jute/records';
 import { FieldType } from '../jute/schema';
@@ -99,10 +98,6 @@ interface ProcessTxnResultLike {
   children?: string[];
 }
 
-function readerFor(zks: ZooKeeperServer, request: Request): JuteReader {
-  return new JuteReader(request.buf, request.bodyStart, request.bodyEnd, zks.config.juteMaxBuffer);
-}
-
 /** WatcherType.fromInt: an unknown value is a runtime error, which the client sees as MarshallingError. */
 function checkWatcherType(t: number): number {
   if (t < WatcherType.Children || t > WatcherType.Any) throw new RangeError(`Invalid integer value for conversion to WatcherType: ${t}`);
@@ -151,7 +146,7 @@ export class FinalRequestProcessor {
           rsp = { type: MultiResponse, value: rc!.multiResult!.map(multiResultOf) };
           break;
         case OpCode.multiRead: {
-          const ops = readMultiOps(readerFor(zks, request));
+          const ops = readMultiOps(request.reader(zks.config.juteMaxBuffer));
           const results: ProcessTxnResultLike[] = [];
           // Set before the reads: if one fails the whole request, the results so far still go out.
           rsp = { type: MultiResponse, value: results };
@@ -189,12 +184,12 @@ export class FinalRequestProcessor {
           err = rc!.err;
           break;
         case OpCode.sync: {
-          const rec = R.PathRequest.read(readerFor(zks, request));
+          const rec = R.PathRequest.read(request.reader(zks.config.juteMaxBuffer));
           rsp = { type: R.PathRequest, value: rec };
           break;
         }
         case OpCode.exists: {
-          const rec = R.PathWatchRequest.read(readerFor(zks, request));
+          const rec = R.PathWatchRequest.read(request.reader(zks.config.juteMaxBuffer));
           const path = rec.path!;
           if (path.indexOf('\0') !== -1) throw new KeeperException(Code.BADARGUMENTS);
           const n = zks.dataTree.statNode(path, rec.watch ? cnxn : null);
@@ -202,28 +197,28 @@ export class FinalRequestProcessor {
           break;
         }
         case OpCode.getData: {
-          const rec = R.PathWatchRequest.read(readerFor(zks, request));
+          const rec = R.PathWatchRequest.read(request.reader(zks.config.juteMaxBuffer));
           const n = this.readableNode(rec.path, request);
           zks.dataTree.getDataOf(n, rec.path!, rec.watch ? cnxn : null);
           rsp = { type: GetDataReply, value: { node: n, extendedTypes: zks.dataTree.extendedTypesEnabled } };
           break;
         }
         case OpCode.getChildren: {
-          const rec = R.PathWatchRequest.read(readerFor(zks, request));
+          const rec = R.PathWatchRequest.read(request.reader(zks.config.juteMaxBuffer));
           const n = this.readableNode(rec.path, request);
           zks.dataTree.getChildrenOf(n, rec.path!, rec.watch ? cnxn : null);
           rsp = { type: R.GetChildrenResponse, value: { children: childList(n) } };
           break;
         }
         case OpCode.getChildren2: {
-          const rec = R.PathWatchRequest.read(readerFor(zks, request));
+          const rec = R.PathWatchRequest.read(request.reader(zks.config.juteMaxBuffer));
           const n = this.readableNode(rec.path, request);
           zks.dataTree.getChildrenOf(n, rec.path!, rec.watch ? cnxn : null);
           rsp = { type: R.GetChildren2Response, value: { children: childList(n), stat: n.stat(zks.dataTree.extendedTypesEnabled) } };
           break;
         }
         case OpCode.getACL: {
-          const rec = R.PathRequest.read(readerFor(zks, request));
+          const rec = R.PathRequest.read(request.reader(zks.config.juteMaxBuffer));
           const path = rec.path!;
           const n = zks.dataTree.getNode(path);
           if (n === undefined) throw new KeeperException(Code.NONODE, path);
@@ -243,13 +238,13 @@ export class FinalRequestProcessor {
           break;
         }
         case OpCode.getAllChildrenNumber: {
-          const rec = R.PathRequest.read(readerFor(zks, request));
+          const rec = R.PathRequest.read(request.reader(zks.config.juteMaxBuffer));
           this.readableNode(rec.path, request);
           rsp = { type: R.GetAllChildrenNumberResponse, value: { totalNumber: zks.dataTree.getAllChildrenNumber(rec.path!) } };
           break;
         }
         case OpCode.getEphemerals: {
-          const rec = R.PathRequest.read(readerFor(zks, request));
+          const rec = R.PathRequest.read(request.reader(zks.config.juteMaxBuffer));
           const prefix = rec.path;
           const all = zks.dataTree.getEphemerals(request.sessionId).toArray();
           const out: string[] = [];
@@ -270,23 +265,23 @@ export class FinalRequestProcessor {
           };
           break;
         case OpCode.setWatches: {
-          const rec = R.SetWatches.read(readerFor(zks, request));
+          const rec = R.SetWatches.read(request.reader(zks.config.juteMaxBuffer));
           this.setWatches(cnxn, rec.relativeZxid, rec.dataWatches, rec.existWatches, rec.childWatches, null, null);
           break;
         }
         case OpCode.setWatches2: {
-          const rec = R.SetWatches2.read(readerFor(zks, request));
+          const rec = R.SetWatches2.read(request.reader(zks.config.juteMaxBuffer));
           this.setWatches(cnxn, rec.relativeZxid, rec.dataWatches, rec.existWatches, rec.childWatches, rec.persistentWatches, rec.persistentRecursiveWatches);
           break;
         }
         case OpCode.addWatch: {
-          const rec = R.AddWatchRequest.read(readerFor(zks, request));
+          const rec = R.AddWatchRequest.read(request.reader(zks.config.juteMaxBuffer));
           zks.dataTree.addWatch(rec.path!, cnxn, rec.mode);
           rsp = { type: R.ErrorResponse, value: { err: 0 } };
           break;
         }
         case OpCode.checkWatches: {
-          const rec = R.WatchesRequest.read(readerFor(zks, request));
+          const rec = R.WatchesRequest.read(request.reader(zks.config.juteMaxBuffer));
           const type = checkWatcherType(rec.type);
           const path = rec.path!;
           const t = zks.dataTree;
@@ -303,7 +298,7 @@ export class FinalRequestProcessor {
           break;
         }
         case OpCode.removeWatches: {
-          const rec = R.WatchesRequest.read(readerFor(zks, request));
+          const rec = R.WatchesRequest.read(request.reader(zks.config.juteMaxBuffer));
           const type = checkWatcherType(rec.type);
           const path = rec.path!;
           const t = zks.dataTree;

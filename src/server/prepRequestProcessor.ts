@@ -1,5 +1,4 @@
 import { JuteError } from '../jute/errors';
-import { JuteReader } from '../jute/reader';
 import * as R from '../jute/records';
 import { Perms, createModeFromFlag } from '../protocol/enums';
 import { Code, KeeperException } from '../protocol/errors';
@@ -47,11 +46,6 @@ export class ChangeRecord {
   }
 }
 
-/** Readers decode sub-records of a request through one shared reader; bodies are views into frames. */
-function readerFor(zks: ZooKeeperServer, request: Request): JuteReader {
-  return new JuteReader(request.buf, request.bodyStart, request.bodyEnd, zks.config.juteMaxBuffer);
-}
-
 /**
  * The first stage (PrepRequestProcessor): checks a write against the tree-to-be, assigns it the next
  * zxid and turns it into a txn. A write that fails its checks still takes a zxid and becomes an error
@@ -80,14 +74,14 @@ export class PrepRequestProcessor {
         case OpCode.createContainer: {
           const zxid = zks.nextZxid();
           this.setHeader(request, zxid, request.type);
-          const rec = R.CreateRequest.read(readerFor(zks, request));
+          const rec = R.CreateRequest.read(request.reader(zks.config.juteMaxBuffer));
           this.pRequest2TxnCreate(request.type, request, rec.path, rec.data, rec.acl, rec.flags, -1);
           break;
         }
         case OpCode.createTTL: {
           const zxid = zks.nextZxid();
           this.setHeader(request, zxid, request.type);
-          const rec = R.CreateTTLRequest.read(readerFor(zks, request));
+          const rec = R.CreateTTLRequest.read(request.reader(zks.config.juteMaxBuffer));
           this.pRequest2TxnCreate(request.type, request, rec.path, rec.data, rec.acl, rec.flags, rec.ttl);
           break;
         }
@@ -97,7 +91,7 @@ export class PrepRequestProcessor {
         case OpCode.check: {
           const zxid = zks.nextZxid();
           this.setHeader(request, zxid, request.type);
-          const r = readerFor(zks, request);
+          const r = request.reader(zks.config.juteMaxBuffer);
           const rec =
             request.type === OpCode.delete
               ? R.DeleteRequest.read(r)
@@ -117,7 +111,7 @@ export class PrepRequestProcessor {
         }
         case OpCode.reconfig: {
           // Decoded before a zxid is taken: an undecodable reconfig is no txn at all.
-          R.ReconfigRequest.read(readerFor(zks, request));
+          R.ReconfigRequest.read(request.reader(zks.config.juteMaxBuffer));
           this.setHeader(request, zks.nextZxid(), request.type);
           throw new KeeperException(Code.RECONFIGDISABLED);
         }
@@ -423,7 +417,7 @@ export class PrepRequestProcessor {
     const zks = this.zks;
     let ops;
     try {
-      ops = readMultiOps(readerFor(zks, request));
+      ops = readMultiOps(request.reader(zks.config.juteMaxBuffer));
     } catch (e) {
       this.setHeader(request, zks.nextZxid(), OpCode.multi);
       throw e;

@@ -1,3 +1,4 @@
+import { JuteReader } from '../jute/reader';
 import { Id, TxnHeader } from '../jute/records';
 import { KeeperException } from '../protocol/errors';
 import { TxnBody } from '../tree/txn';
@@ -52,6 +53,11 @@ export class Request {
     this.authInfo = authInfo;
     this.owner = owner;
     this.startTime = now;
+  }
+
+  /** A reader over the body, in place. */
+  reader(maxBuffer: number): JuteReader {
+    return new JuteReader(this.buf, this.bodyStart, this.bodyEnd, maxBuffer);
   }
 
   /** The body as a Buffer of its own (a view): the hot paths read `buf` in place instead. */
