@@ -554,7 +554,6 @@ export class NodeStore {
     return len < 0 ? 0 : len;
   }
 
-
   // ---- data
 
   /** The data length in the znode's record; -1 for null data. */
@@ -577,8 +576,13 @@ export class NodeStore {
     if (len < 0) return null;
     if (len === 0) return EMPTY;
     const page = this.pages[this.recPage[id]]!;
-    const at = this.recOff[id] + REC_HEADER + page.readInt32LE(this.recOff[id] + 4);
+    const at = this.dataAt(id, page);
     return page.subarray(at, at + len);
+  }
+
+  /** Where in its record's page the znode's data starts: after the record header and the name. */
+  private dataAt(id: number, page: Buffer): number {
+    return this.recOff[id] + REC_HEADER + page.readInt32LE(this.recOff[id] + 4);
   }
 
   /** The znode's data written into a reply as a jute buffer, from its record: no view made to copy from. */
@@ -589,7 +593,7 @@ export class NodeStore {
       return;
     }
     const page = this.pages[this.recPage[id]]!;
-    const at = this.recOff[id] + REC_HEADER + page.readInt32LE(this.recOff[id] + 4);
+    const at = this.dataAt(id, page);
     w.writeBufferRange(page, at, at + len);
   }
 
@@ -598,7 +602,7 @@ export class NodeStore {
     const len = this.rawDataLength(id);
     if (len <= 0) return;
     const page = this.pages[this.recPage[id]]!;
-    const from = this.recOff[id] + REC_HEADER + page.readInt32LE(this.recOff[id] + 4);
+    const from = this.dataAt(id, page);
     copyBytes(page, from, from + len, dst, at);
   }
 
