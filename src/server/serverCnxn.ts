@@ -22,6 +22,14 @@ const MAX_PENDING_OUTPUT = 8 * 1024 * 1024;
  */
 const FRAMES_PER_TURN = 32;
 
+/**
+ * Whole frames a turn takes past FRAMES_PER_TURN when they end the chunk in hand (what one socket read
+ * returned, about one write of the client's). A pipelining client sends a burst for each batch of
+ * replies; a turn that stopped a few frames short of a burst's end would leave them a round behind the
+ * rest, and with 100 in flight and turns of 32 that was the last 4 of every 32 requests (the p99).
+ */
+const TAIL_FRAMES = 8;
+
 /** Unread bytes a connection queued for its turn holds before its socket is paused. */
 const READ_AHEAD = 256 * 1024;
 
@@ -173,6 +181,7 @@ export class ServerCnxn implements Watcher {
     const max = this.zks.config.juteMaxBuffer;
     this.needed = 0;
     let budget = this.turnLeft > 0 ? this.turnLeft : FRAMES_PER_TURN;
+    let tailTaken = false;
     this.turnLeft = 0;
     try {
       while (!this.recvDisabled && !this.throttled && !this.closed && !this.closing) {
@@ -207,6 +216,10 @@ export class ServerCnxn implements Watcher {
         }
         // Turn over, or no slot for this connection now (the limit, or others queued first): its frames
         // wait for its next turn. A turn the limit cut short is finished first when slots free.
+        if (budget === 0 && !tailTaken && this.onlyTailLeft(buf, pos)) {
+          budget = TAIL_FRAMES;
+          tailTaken = true;
+        }
         if (budget-- === 0 || !this.zks.admits(this)) {
           if (budget >= 0) this.turnLeft = budget + 1;
           this.zks.enqueue(this, budget < 0);
@@ -234,6 +247,16 @@ export class ServerCnxn implements Watcher {
     if (this.closed || this.leftover !== buf) return;
     // What is left of this buffer, else the next chunk: `leftover` is null only when nothing is pending.
     this.leftover = pos < buf.length ? ownBytes(buf.subarray(pos)) : this.pendingLength > 0 ? this.takePending() : null;
+  }
+
+  /** Whether the chunk in hand ends in at most TAIL_FRAMES whole frames after `pos`. */
+  private onlyTailLeft(buf: Buffer, pos: number): boolean {
+    for (let n = 0; pos + 4 <= buf.length; n++) {
+      const len = buf.readInt32BE(pos);
+      if (n === TAIL_FRAMES || len < 0 || buf.length - pos - 4 < len) return false;
+      pos += 4 + len;
+    }
+    return pos === buf.length;
   }
 
   private takePending(): Buffer {

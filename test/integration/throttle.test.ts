@@ -79,4 +79,63 @@ describe('globalOutstandingLimit', () => {
       await ts.stop();
     }
   });
+  /**
+   * The order in which two connections' requests were admitted, as runs ("0x36" is 36 of connection 0's
+   * in a row). Each connection's requests reach the server as the reads `chunks` gives (frames per read),
+   * delivered in turn (a's first, b's first, a's second, ...) before any turn is taken, as epoll would
+   * hand them over when both clients are ahead of the server.
+   */
+  async function admissionOrder(chunks: number[]): Promise<string> {
+    const ts = await TestingServer.start();
+    const clients: RawClient[] = [];
+    try {
+      for (let i = 0; i < 2; i++) clients.push(await RawClient.connect({ port: ts.port }));
+      const admitted: number[] = [];
+      const bySession = new Map(clients.map((c, i) => [c.session!.sessionId, i]));
+      const orig = ts.server.submitRequest.bind(ts.server);
+      ts.server.submitRequest = (r) => {
+        admitted.push(bySession.get(r.sessionId) ?? -1);
+        orig(r);
+      };
+      const sockets = clients.map(socketOf);
+      const cnxns = sockets.map((s) => [...ts.server.cnxns].find((c) => c.remotePort === s.localPort)!);
+      // Each chunk's frames, made by the client but handed to its server connection directly.
+      const reads: Buffer[][] = [[], []];
+      const all: Promise<{ err: number }>[] = [];
+      for (let i = 0; i < 2; i++) {
+        const sock = sockets[i] as unknown as { write: (b: Buffer) => boolean };
+        const realWrite = sock.write;
+        for (const n of chunks) {
+          const held: Buffer[] = [];
+          sock.write = (b: Buffer) => held.push(Buffer.from(b)) > 0;
+          for (let k = 0; k < n; k++) all.push(clients[i].request(OpCode.exists, R.GetDataRequest, { path: '/', watch: false }));
+          reads[i].push(Buffer.concat(held));
+        }
+        sock.write = realWrite;
+      }
+      for (let k = 0; k < chunks.length; k++) for (let i = 0; i < 2; i++) (cnxns[i] as unknown as { onData(b: Buffer): void }).onData(reads[i][k]);
+      expect((await Promise.all(all)).every((r) => r.err === 0)).toBe(true);
+      const runs: string[] = [];
+      let last = -2;
+      let count = 0;
+      for (const x of [...admitted, -3]) {
+        if (x !== last && count > 0) runs.push(`${last}x${count}`);
+        count = x === last ? count + 1 : 1;
+        last = x;
+      }
+      for (const c of clients) await c.closeSession();
+      return runs.join(' ');
+    } finally {
+      for (const c of clients) c.destroy();
+      await ts.stop();
+    }
+  }
+
+  test('a turn takes the few frames that end the read in hand instead of leaving them a round behind', async () => {
+    // Reads of 36 then 32 frames: each turn ends where a read does. Cut at 32, the last 4 of the first
+    // read would wait behind the other connection's turn ("0x64 1x32 0x4 1x36").
+    expect(await admissionOrder([36, 32])).toBe('0x36 1x36 0x32 1x32');
+    // A tail of 9 is more than a turn takes past 32: it waits its turn, and the next read with it.
+    expect(await admissionOrder([41, 32])).toBe('0x64 1x32 0x9 1x41');
+  });
 });
