@@ -214,12 +214,12 @@ export class ServerCnxn implements Watcher {
           pos = 0;
           continue;
         }
-        // Turn over, or no slot for this connection now (the limit, or others queued first): its frames
-        // wait for its next turn. A turn the limit cut short is finished first when slots free.
-        if (budget === 0 && !tailTaken && this.onlyTailLeft(buf, pos)) {
-          budget = TAIL_FRAMES;
+        if (budget === 0 && !tailTaken) {
+          budget = this.tailFrames(buf, pos);
           tailTaken = true;
         }
+        // Turn over, or no slot for this connection now (the limit, or others queued first): its frames
+        // wait for its next turn. A turn the limit cut short is finished first when slots free.
         if (budget-- === 0 || !this.zks.admits(this)) {
           if (budget >= 0) this.turnLeft = budget + 1;
           this.zks.enqueue(this, budget < 0);
@@ -249,14 +249,15 @@ export class ServerCnxn implements Watcher {
     this.leftover = pos < buf.length ? ownBytes(buf.subarray(pos)) : this.pendingLength > 0 ? this.takePending() : null;
   }
 
-  /** Whether the chunk in hand ends in at most TAIL_FRAMES whole frames after `pos`. */
-  private onlyTailLeft(buf: Buffer, pos: number): boolean {
-    for (let n = 0; pos + 4 <= buf.length; n++) {
+  /** How many whole frames end the chunk in hand after `pos`, if at most TAIL_FRAMES; else 0. */
+  private tailFrames(buf: Buffer, pos: number): number {
+    let n = 0;
+    for (; pos + 4 <= buf.length; n++) {
       const len = buf.readInt32BE(pos);
-      if (n === TAIL_FRAMES || len < 0 || buf.length - pos - 4 < len) return false;
+      if (n === TAIL_FRAMES || len < 0 || buf.length - pos - 4 < len) return 0;
       pos += 4 + len;
     }
-    return pos === buf.length;
+    return pos === buf.length ? n : 0;
   }
 
   private takePending(): Buffer {

@@ -4,6 +4,18 @@ import { OpCode } from '../../src/protocol/opCodes';
 import { TestingServer } from '../../src/testingServer';
 import { socketOf } from './helpers';
 
+/** The index of the client each request admitted came from, in order (the server's submitRequest, spied on). */
+function recordAdmissions(ts: TestingServer, clients: RawClient[]): (number | string)[] {
+  const admitted: (number | string)[] = [];
+  const bySession = new Map(clients.map((c, i) => [c.session!.sessionId, i]));
+  const orig = ts.server.submitRequest.bind(ts.server);
+  ts.server.submitRequest = (r) => {
+    admitted.push(bySession.get(r.sessionId) ?? -1);
+    orig(r);
+  };
+  return admitted;
+}
+
 describe('globalOutstandingLimit', () => {
   test('a client far past the limit is paused, not refused: every request is answered, in order', async () => {
     const ts = await TestingServer.start({ config: { globalOutstandingLimit: 10 } });
@@ -37,13 +49,7 @@ describe('globalOutstandingLimit', () => {
       const N = 4;
       const PER = 300;
       for (let i = 0; i < N; i++) clients.push(await RawClient.connect({ port: ts.port }));
-      const admitted: number[] = [];
-      const bySession = new Map(clients.map((c, i) => [c.session!.sessionId, i]));
-      const orig = ts.server.submitRequest.bind(ts.server);
-      ts.server.submitRequest = (r) => {
-        admitted.push(bySession.get(r.sessionId) ?? -1);
-        orig(r);
-      };
+      const admitted = recordAdmissions(ts, clients);
       const acl = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
       const all: Promise<{ err: number }>[] = [];
       // Everything is on the wire before the server reads any of it.
@@ -80,48 +86,42 @@ describe('globalOutstandingLimit', () => {
     }
   });
   /**
-   * The order in which two connections' requests were admitted, as runs ("0x36" is 36 of connection 0's
-   * in a row). Each connection's requests reach the server as the reads `chunks` gives (frames per read),
-   * delivered in turn (a's first, b's first, a's second, ...) before any turn is taken, as epoll would
-   * hand them over when both clients are ahead of the server.
+   * What two connections' turns admit when their requests reach the server as the reads `reads` lists
+   * ([connection, frames], in the order epoll would hand them over), all before any turn is taken: runs of
+   * one connection's admissions ("0x36") and "|c" where connection c's turn ended with frames left.
    */
-  async function admissionOrder(chunks: number[]): Promise<string> {
+  async function turns(reads: [number, number][]): Promise<string> {
     const ts = await TestingServer.start();
     const clients: RawClient[] = [];
     try {
       for (let i = 0; i < 2; i++) clients.push(await RawClient.connect({ port: ts.port }));
-      const admitted: number[] = [];
-      const bySession = new Map(clients.map((c, i) => [c.session!.sessionId, i]));
-      const orig = ts.server.submitRequest.bind(ts.server);
-      ts.server.submitRequest = (r) => {
-        admitted.push(bySession.get(r.sessionId) ?? -1);
-        orig(r);
+      const trace = recordAdmissions(ts, clients);
+      const enqueue = ts.server.enqueue.bind(ts.server);
+      ts.server.enqueue = (cnxn, turnOver) => {
+        trace.push(`|${cnxns.indexOf(cnxn)}`);
+        enqueue(cnxn, turnOver);
       };
       const sockets = clients.map(socketOf);
       const cnxns = sockets.map((s) => [...ts.server.cnxns].find((c) => c.remotePort === s.localPort)!);
-      // Each chunk's frames, made by the client but handed to its server connection directly.
-      const reads: Buffer[][] = [[], []];
+      // Each read's frames, made by its client but handed to the server's connection directly.
+      const bytes: Buffer[] = [];
       const all: Promise<{ err: number }>[] = [];
-      for (let i = 0; i < 2; i++) {
+      for (const [i, n] of reads) {
         const sock = sockets[i] as unknown as { write: (b: Buffer) => boolean };
         const realWrite = sock.write;
-        for (const n of chunks) {
-          const held: Buffer[] = [];
-          sock.write = (b: Buffer) => held.push(Buffer.from(b)) > 0;
-          for (let k = 0; k < n; k++) all.push(clients[i].request(OpCode.exists, R.GetDataRequest, { path: '/', watch: false }));
-          reads[i].push(Buffer.concat(held));
-        }
+        const held: Buffer[] = [];
+        sock.write = (b: Buffer) => held.push(Buffer.from(b)) > 0;
+        for (let k = 0; k < n; k++) all.push(clients[i].request(OpCode.exists, R.GetDataRequest, { path: '/', watch: false }));
         sock.write = realWrite;
+        bytes.push(Buffer.concat(held));
       }
-      for (let k = 0; k < chunks.length; k++) for (let i = 0; i < 2; i++) (cnxns[i] as unknown as { onData(b: Buffer): void }).onData(reads[i][k]);
+      reads.forEach(([i], k) => (cnxns[i] as unknown as { onData(b: Buffer): void }).onData(bytes[k]));
       expect((await Promise.all(all)).every((r) => r.err === 0)).toBe(true);
       const runs: string[] = [];
-      let last = -2;
-      let count = 0;
-      for (const x of [...admitted, -3]) {
-        if (x !== last && count > 0) runs.push(`${last}x${count}`);
-        count = x === last ? count + 1 : 1;
-        last = x;
+      for (const x of trace) {
+        const last = runs.length > 0 ? runs[runs.length - 1] : '';
+        if (typeof x === 'number' && last.startsWith(`${x}x`)) runs[runs.length - 1] = `${x}x${Number(last.slice(2)) + 1}`;
+        else runs.push(typeof x === 'number' ? `${x}x1` : x);
       }
       for (const c of clients) await c.closeSession();
       return runs.join(' ');
@@ -131,11 +131,14 @@ describe('globalOutstandingLimit', () => {
     }
   }
 
-  test('a turn takes the few frames that end the read in hand instead of leaving them a round behind', async () => {
+  test('a turn takes the few frames that end the read in hand, and ends there', async () => {
     // Reads of 36 then 32 frames: each turn ends where a read does. Cut at 32, the last 4 of the first
-    // read would wait behind the other connection's turn ("0x64 1x32 0x4 1x36").
-    expect(await admissionOrder([36, 32])).toBe('0x36 1x36 0x32 1x32');
-    // A tail of 9 is more than a turn takes past 32: it waits its turn, and the next read with it.
-    expect(await admissionOrder([41, 32])).toBe('0x64 1x32 0x9 1x41');
+    // read would wait behind the other connection's turn ("0x32 |0 |1 0x32 |0 1x32 |1 0x4 1x32 |1 1x4").
+    expect(await turns([[0, 36], [1, 36], [0, 32], [1, 32]])).toBe('0x36 1x36 0x32 1x32');
+    // A tail of 9 is more than a turn takes past 32: it waits for the connection's next turn.
+    expect(await turns([[0, 41], [1, 41], [0, 32], [1, 32]])).toBe('0x32 |0 |1 0x32 |0 1x32 |1 0x9 1x32 |1 1x9');
+    // Connection 0 waits behind 1 with two reads in hand: its first turn ends with the first read's tail,
+    // not 4 frames into the second read (which would split that read 4 / 28 in turn).
+    expect(await turns([[1, 50], [0, 36], [0, 32]])).toBe('1x32 |1 |0 1x18 0x36 |0 0x32');
   });
 });
