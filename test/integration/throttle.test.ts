@@ -4,7 +4,10 @@ import { OpCode } from '../../src/protocol/opCodes';
 import { TestingServer } from '../../src/testingServer';
 import { socketOf } from './helpers';
 
-/** The index of the client each request admitted came from, in order (the server's submitRequest, spied on). */
+/**
+ * The index of the client each request admitted came from, in order (the server's submitRequest, spied
+ * on); a test may push markers of its own into the same list.
+ */
 function recordAdmissions(ts: TestingServer, clients: RawClient[]): (number | string)[] {
   const admitted: (number | string)[] = [];
   const bySession = new Map(clients.map((c, i) => [c.session!.sessionId, i]));
@@ -85,6 +88,7 @@ describe('globalOutstandingLimit', () => {
       await ts.stop();
     }
   });
+
   /**
    * What two connections' turns admit when their requests reach the server as the reads `reads` lists
    * ([connection, frames], in the order epoll would hand them over), all before any turn is taken: runs of
@@ -95,14 +99,14 @@ describe('globalOutstandingLimit', () => {
     const clients: RawClient[] = [];
     try {
       for (let i = 0; i < 2; i++) clients.push(await RawClient.connect({ port: ts.port }));
+      const sockets = clients.map(socketOf);
+      const cnxns = sockets.map((s) => [...ts.server.cnxns].find((c) => c.remotePort === s.localPort)!);
       const trace = recordAdmissions(ts, clients);
       const enqueue = ts.server.enqueue.bind(ts.server);
       ts.server.enqueue = (cnxn, turnOver) => {
         trace.push(`|${cnxns.indexOf(cnxn)}`);
         enqueue(cnxn, turnOver);
       };
-      const sockets = clients.map(socketOf);
-      const cnxns = sockets.map((s) => [...ts.server.cnxns].find((c) => c.remotePort === s.localPort)!);
       // Each read's frames, made by its client but handed to the server's connection directly.
       const bytes: Buffer[] = [];
       const all: Promise<{ err: number }>[] = [];
