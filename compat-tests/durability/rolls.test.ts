@@ -16,8 +16,15 @@
  * still read back in order, but a crash while such a group goes out leaves an empty log named above
  * the last durable txn, which later breaks recovery (damaged.test.ts (h)).
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ServerProc, TempRoot, Zk, listFiles, readLogEntries, sleep } from './harness';
+
+/** Snapshots being written (snapshot.<zxid>.tmp, renamed into place when complete). */
+function snapshotsInProgress(dataDir: string): number {
+  const v2 = path.join(dataDir, 'version-2');
+  return fs.existsSync(v2) ? fs.readdirSync(v2).filter((n) => /^snapshot\.[0-9a-f]+\.tmp$/.test(n)).length : 0;
+}
 
 const CLIENTS = 8;
 const WRITES_PER_WAVE = 20;
@@ -43,8 +50,10 @@ async function writeUntil(broken: (dataDir: string) => string | null): Promise<s
         }),
       );
       // A snapshot started at a roll appears (is renamed into place) a moment after the new log: let
-      // the snapshots in progress finish before looking.
+      // the snapshots in progress finish before looking. Its fsync can take a while when the disk has
+      // other data to write out (once over 400 ms in CI), so wait for its .tmp file to be gone.
       await sleep(400);
+      for (let t = 0; t < 100 && snapshotsInProgress(dataDir) > 0; t++) await sleep(100);
       found = broken(dataDir);
     }
     return found;
