@@ -593,20 +593,19 @@ export class DataTree {
         case OpCode.create2: {
           const t = txn as CreateTxn;
           rc.path = t.path;
-          const n = this.createNode(t.path!, t.data, t.acl, t.ephemeral ? hdr.clientId : NO_OWNER, t.parentCVersion, hdr.zxid, hdr.time);
-          if (hdr.type === OpCode.create2) rc.stat = this.createdStat(n, t.data);
+          const id = this.createNode(t.path!, t.data, t.acl, t.ephemeral ? hdr.clientId : NO_OWNER, t.parentCVersion, hdr);
+          if (id === NONE) rc.err = Code.NODEEXISTS;
+          else if (hdr.type === OpCode.create2) rc.stat = this.createdStat(id, t.data);
           break;
         }
-        case OpCode.createTTL: {
+        case OpCode.createTTL:
+        case OpCode.createContainer: {
           const t = txn as CreateTTLTxn;
           rc.path = t.path;
-          rc.stat = this.createdStat(this.createNode(t.path!, t.data, t.acl, ttlEphemeralOwner(t.ttl), t.parentCVersion, hdr.zxid, hdr.time), t.data);
-          break;
-        }
-        case OpCode.createContainer: {
-          const t = txn as CreateContainerTxn;
-          rc.path = t.path;
-          rc.stat = this.createdStat(this.createNode(t.path!, t.data, t.acl, CONTAINER_EPHEMERAL_OWNER, t.parentCVersion, hdr.zxid, hdr.time), t.data);
+          const owner = hdr.type === OpCode.createTTL ? ttlEphemeralOwner(t.ttl) : CONTAINER_EPHEMERAL_OWNER;
+          const id = this.createNode(t.path!, t.data, t.acl, owner, t.parentCVersion, hdr);
+          if (id === NONE) rc.err = Code.NODEEXISTS;
+          else rc.stat = this.createdStat(id, t.data);
           break;
         }
         case OpCode.delete:
@@ -648,11 +647,8 @@ export class DataTree {
       }
     } catch (e) {
       if (!(e instanceof KeeperException)) throw e;
-      // Replaying a log over a fuzzy snapshot meets creates/deletes that are already applied.
+      // Replaying a log over a fuzzy snapshot meets deletes that are already applied.
       rc.err = e.code;
-      if (e.code === Code.NODEEXISTS && rc.path !== null && (hdr.type === OpCode.create || hdr.type === OpCode.create2 || hdr.type === OpCode.createTTL || hdr.type === OpCode.createContainer)) {
-        this.replayedExistingCreate(rc.path, hdr, txn as CreateTxn);
-      }
     }
     // A multi's sub-txns share the multi's zxid, so only the outer txn moves lastProcessedZxid.
     if (!isSubTxn && hdr.zxid > this.lastProcessedZxid) this.lastProcessedZxid = hdr.zxid;
@@ -664,21 +660,18 @@ export class DataTree {
    * pzxid forward (as Apache's setCversionPzxid does), and give the node the txn's ACL if the snapshot
    * could only name an ACL created after it started.
    */
-  private replayedExistingCreate(path: string, hdr: TxnHeader, txn: CreateTxn): void {
+  private replayedExistingCreate(parent: number, path: string, type: number, zxid: number, parentCVersion: number, acl: ACL[] | null): void {
     const s = this.store;
-    if (hdr.type === OpCode.create) {
-      const parent = s.lookupRange(path, path.lastIndexOf('/'));
-      if (parent !== NONE) {
-        const cv = txn.parentCVersion === -1 ? s.cversion[parent] + 1 : txn.parentCVersion;
-        if (cv > s.cversion[parent]) {
-          s.cversion[parent] = cv;
-          s.pzxid[parent] = hdr.zxid;
-        }
+    if (type === OpCode.create) {
+      const cv = parentCVersion === -1 ? s.cversion[parent] + 1 : parentCVersion;
+      if (cv > s.cversion[parent]) {
+        s.cversion[parent] = cv;
+        s.pzxid[parent] = zxid;
       }
     }
     if (this.pendingAcl.has(path)) {
       const id = s.lookup(path);
-      if (id !== NONE) s.acl[id] = this.aclCache.convertAcls(txn.acl);
+      if (id !== NONE) s.acl[id] = this.aclCache.convertAcls(acl);
       this.pendingAcl.delete(path);
     }
   }
@@ -707,20 +700,21 @@ export class DataTree {
     rc.multiResult = results;
   }
 
-  createNode(
-    path: string,
-    data: Buffer | null,
-    acl: ACL[] | null,
-    ephemeralOwner: bigint,
-    parentCVersion: number,
-    zxid: number,
-    time: number,
-  ): DataNode {
+  /**
+   * Adds the znode and returns its id, or NONE when it is already there: only a replay over a fuzzy
+   * snapshot meets that (for each txn the snapshot already holds), so it is answered, not thrown.
+   */
+  private createNode(path: string, data: Buffer | null, acl: ACL[] | null, ephemeralOwner: bigint, parentCVersion: number, hdr: TxnHeader): number {
     const s = this.store;
+    const zxid = hdr.zxid;
+    const time = hdr.time;
     const slash = path.lastIndexOf('/');
     const parent = s.dirOf(path, slash);
     if (parent === NONE) throw new KeeperException(Code.NONODE, path);
-    if (s.childOf(parent, path, slash + 1, path.length) !== NONE) throw new KeeperException(Code.NODEEXISTS, path);
+    if (s.childOf(parent, path, slash + 1, path.length) !== NONE) {
+      this.replayedExistingCreate(parent, path, hdr.type, zxid, parentCVersion, acl);
+      return NONE;
+    }
     const parentName = path.substring(0, slash);
     const name = path.substring(slash + 1);
     if (parentCVersion === -1) parentCVersion = s.cversion[parent] + 1;
@@ -752,15 +746,15 @@ export class DataTree {
     if (this.dataWatches.pathCount > 0) this.dataWatches.triggerWatch(path, EventType.NodeCreated, null, acl);
     if (this.childWatches.pathCount > 0) this.childWatches.triggerWatch(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, null, this.aclOfId(parent));
     if (this.observer !== null) this.observer.updateWriteStat(path, dataLength);
-    return new DataNode(s, id);
+    return id;
   }
 
   /**
    * The Stat a create answers with. Apache copies it from the new node before the quota bookkeeping, which
    * rewrites the data of a zookeeper_stats node just created: the Stat keeps the length the client sent.
    */
-  private createdStat(n: DataNode, data: Buffer | null): Stat {
-    const stat = n.stat(this.extendedTypesEnabled);
+  private createdStat(id: number, data: Buffer | null): Stat {
+    const stat = new DataNode(this.store, id).stat(this.extendedTypesEnabled);
     stat.dataLength = data === null ? 0 : data.length;
     return stat;
   }
