@@ -2,7 +2,7 @@
  * The records of Apache ZooKeeper's zookeeper.jute that zkts speaks, declared once. Field order is wire
  * order. Modules: data (shared), proto (client protocol), txn (log), persistence, quorum.
  */
-import { defineRecord, RecordOf, T } from './schema';
+import { defineRecord, FieldType, RecordOf, T } from './schema';
 
 // ---- org.apache.zookeeper.data
 export const Id = defineRecord('Id', { scheme: T.ustring, id: T.ustring });
@@ -10,7 +10,44 @@ export type Id = RecordOf<typeof Id.fields>;
 
 export const ACL = defineRecord('ACL', { perms: T.int, id: Id });
 export type ACL = RecordOf<typeof ACL.fields>;
-export const ACLVector = T.vector(ACL);
+export const ACLVector = repeatedVector(T.vector(ACL));
+
+/**
+ * A vector type that remembers the bytes and the elements of the last small vector it decoded: ACL lists
+ * repeat from create to create (and txn to txn in a log replay), and comparing a few dozen bytes costs
+ * less than decoding the objects and strings again. Each read returns an array of its own; the elements
+ * are shared, and nothing changes an ACL once decoded.
+ */
+function repeatedVector<E>(plain: FieldType<E[] | null>, maxBytes = 128): FieldType<E[] | null> {
+  let lastBytes: Buffer | null = null;
+  let last: E[] = [];
+  return {
+    name: plain.name,
+    read(r) {
+      const start = r.offset;
+      const buf = r.buf;
+      if (lastBytes !== null) {
+        const n = lastBytes.length;
+        if (r.end - start >= n) {
+          let k = 0;
+          while (k < n && buf[start + k] === lastBytes[k]) k++;
+          if (k === n) {
+            r.offset = start + n;
+            return last.slice();
+          }
+        }
+      }
+      const v = plain.read(r);
+      const n = r.offset - start;
+      if (v !== null && n <= maxBytes) {
+        lastBytes = Buffer.from(buf.subarray(start, r.offset));
+        last = v.slice();
+      }
+      return v;
+    },
+    write: plain.write,
+  };
+}
 
 export const Stat = defineRecord('Stat', {
   czxid: T.long53,

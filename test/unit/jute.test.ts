@@ -494,3 +494,54 @@ describe('strings with surrogates', () => {
     }
   });
 });
+
+describe('ACL vectors decoded from the bytes of the last one', () => {
+  const world = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+  const digest = [
+    { perms: 1, id: { scheme: 'digest', id: 'u:hash' } },
+    { perms: 31, id: { scheme: 'ip', id: '127.0.0.1' } },
+  ];
+  const bytes = (acl: R.ACL[] | null) => encode(R.ACLVector, acl);
+  const readAt = (b: Buffer, offset = 0, end = b.length) => {
+    const r = new JuteReader(b, offset, end);
+    return { v: R.ACLVector.read(r), offset: r.offset };
+  };
+
+  test('a repeat decodes equal, into an array of its own, and moves the reader past it', () => {
+    const b = bytes(world);
+    const first = readAt(b).v;
+    // The same bytes somewhere else in another buffer, followed by more data.
+    const other = Buffer.concat([Buffer.from([9, 9]), b, Buffer.from([7])]);
+    const again = readAt(other, 2);
+    expect(again.v).toEqual(world);
+    expect(again.offset).toBe(2 + b.length);
+    expect(again.v).not.toBe(first);
+    again.v!.push(digest[0]);
+    expect(readAt(b).v).toEqual(world);
+  });
+
+  test('different bytes after a remembered vector decode as themselves', () => {
+    readAt(bytes(world));
+    expect(readAt(bytes(digest)).v).toEqual(digest);
+    expect(readAt(bytes(world)).v).toEqual(world);
+    expect(readAt(bytes([])).v).toEqual([]);
+    expect(readAt(bytes(null)).v).toBeNull();
+    // Differs from the one remembered only in its last byte.
+    const near = digest.map((a, i) => (i === 1 ? { ...a, id: { scheme: 'ip', id: '127.0.0.2' } } : a));
+    readAt(bytes(digest));
+    expect(readAt(bytes(near)).v).toEqual(near);
+  });
+
+  test('a record cut short inside a remembered vector is still refused', () => {
+    const b = bytes(world);
+    readAt(b);
+    expect(() => readAt(b, 0, b.length - 1)).toThrow(JuteError);
+  });
+
+  test('a vector over the size it remembers decodes each time', () => {
+    const long = [{ perms: 31, id: { scheme: 'digest', id: 'x'.repeat(200) } }];
+    expect(readAt(bytes(long)).v).toEqual(long);
+    expect(readAt(bytes(long)).v).toEqual(long);
+    expect(readAt(bytes(world)).v).toEqual(world);
+  });
+});
