@@ -22,7 +22,7 @@ if (argv.includes('--help') || argv.includes('-h')) {
   --reps N              repetitions, servers alternating (3)
   --duration S          measured seconds per row (5)
   --warmup S            warmup seconds per row (1)
-  --small N, --big N    znodes for the memory/restart/snapshot phase (100000, 1000000)
+  --small N, --big N    znodes for the memory/restart/snapshot phase (100000, 1000000; --big 0 skips it)
   --snap-duration S     seconds of the snapshot and no-snapshot runs (20)
   --snap-count N        snapCount during the snapshot run (2000)
   --rows REGEX          only the matrix rows whose id matches (e.g. 'get-1x1')

@@ -459,6 +459,24 @@ async function bigPhase(kind: ServerKind, o: CompareOptions, servers: Servers, s
   return { startupMs: [], rssEmpty, rssSmall, rssBig, loadSmallPerSec, loadBigPerSec, restartMs, restartMs2, rssAfterRestart, noSnap, snap };
 }
 
+/** `--big 0`: no large-tree phase; its rows read "–" and only the start-up times are reported. */
+export function skippedBigPhase(): LifecycleSample {
+  const none = (): SnapRun => ({ opsPerSec: NaN, p99Ms: NaN, p999Ms: NaN, maxMs: NaN, errors: 0, snapshots: NaN });
+  return {
+    startupMs: [],
+    rssEmpty: NaN,
+    rssSmall: NaN,
+    rssBig: NaN,
+    loadSmallPerSec: NaN,
+    loadBigPerSec: NaN,
+    restartMs: NaN,
+    restartMs2: NaN,
+    rssAfterRestart: NaN,
+    noSnap: none(),
+    snap: none(),
+  };
+}
+
 /** The workload of the snapshot comparison: a 90/10 get/set mix over the loaded tree, 8 sessions × 4 in flight. */
 async function snapRun(sp: ServerProcess, ks: KeySpace, o: CompareOptions): Promise<SnapRun> {
   const before = sp.snapshotCount();
@@ -574,9 +592,9 @@ export async function runCompare(o: CompareOptions, command: string, onStage?: (
       }
       for (const k of o.servers) await servers.stop(live[k]!);
       for (const d of dirs) servers.removeDir(d);
-      log(`== repetition ${rep}/${o.reps}: ${o.bigNodes} znodes`);
+      if (o.bigNodes > 0) log(`== repetition ${rep}/${o.reps}: ${o.bigNodes} znodes`);
       for (const k of o.servers) {
-        const lc = await bigPhase(k, o, servers, startup[k]);
+        const lc = o.bigNodes > 0 ? await bigPhase(k, o, servers, startup[k]) : skippedBigPhase();
         lc.startupMs = startup[k];
         res.lifecycle[k].push(lc);
       }

@@ -147,7 +147,8 @@ export function loadedPath(root: string, fanout: number, i: number): string {
  */
 export async function loadTree(opts: BulkOptions, root: string, fanout: number, from: number, to: number, value: Buffer): Promise<PipelineResult> {
   const setup: PipelineResult = { ok: 0, errors: 0, codes: {} };
-  if (from === 0) merge(setup, await createNodes({ ...opts, conns: 1 }, 1, () => root, null));
+  // The root comes with the first nodes: a load of none (--small 0) leaves it to the next load.
+  if (from === 0 && to > 0) merge(setup, await createNodes({ ...opts, conns: 1 }, 1, () => root, null));
   const b0 = Math.ceil(from / fanout);
   const b1 = Math.ceil(to / fanout);
   merge(setup, await createNodes({ ...opts, conns: 1 }, b1 - b0, (j) => `${root}/b${b0 + j}`, null));

@@ -6,7 +6,7 @@ import { parseBenchArgs, formatResult, UsageError } from '../../src/bench/cli';
 import { BenchConnection } from '../../src/bench/conn';
 import { renderMarkdown, renderSvg } from '../../src/bench/report';
 import type { CompareResults } from '../../src/bench/compare';
-import { quickMatrix } from '../../src/bench/compare';
+import { quickMatrix, skippedBigPhase } from '../../src/bench/compare';
 import { BenchOptions, runBench } from '../../src/bench/runner';
 import { runRtt } from '../../src/bench/rtt';
 import { loadTree } from '../../src/bench/loader';
@@ -96,6 +96,14 @@ describe('zkts bench against a TestingServer', () => {
     const r = await runBench({ ...base(), op: 'mix', keySpace: { kind: 'loaded', root: '/load', keys: 500, fanout: 100 } });
     expect(r.ops).toBeGreaterThan(0);
     expect(r.errors).toBe(0);
+  });
+
+  test('a load of no znodes (--small 0) leaves the root to the next load', async () => {
+    const opts = { host: '127.0.0.1', port: ts.port, conns: 2, window: 50 };
+    await loadTree(opts, '/load0', 10, 0, 0, makeValue(100));
+    expect(ts.server.dataTree.getNode('/load0')).toBeUndefined();
+    await loadTree(opts, '/load0', 10, 0, 20, makeValue(100));
+    expect(ts.server.dataTree.getNode('/load0/b1/n9')).toBeDefined();
   });
 
   test('BenchConnection: a request, its reply, closeSession', async () => {
@@ -189,6 +197,13 @@ test('the report renders from results (both servers, one server)', () => {
   const svg = renderSvg(res);
   expect(svg.startsWith('<svg')).toBe(true);
   expect(svg).not.toContain('NaN');
+  // --big 0: the large-tree rows read "–", start-up is still reported.
+  const skipped = { ...skippedBigPhase(), startupMs: [400] };
+  const mdSkipped = renderMarkdown({ ...res, options: { ...res.options, smallNodes: 0, bigNodes: 0 }, lifecycle: { apache: [skipped], zkts: [skipped] } }, 'x.svg');
+  expect(mdSkipped).not.toContain('NaN');
+  expect(mdSkipped).toMatch(/\| restart with 0 znodes on disk[^|]*\| – \| – \|/);
+  expect(mdSkipped).toMatch(/\| time from process start to the first served request[^|]*\| 400 \| 400 \|/);
+  expect(renderSvg({ ...res, lifecycle: { apache: [skipped], zkts: [skipped] } })).not.toContain('NaN');
   delete (res.samples as Record<string, unknown>).apache;
   delete (res.lifecycle as Record<string, unknown>).apache;
   expect(renderMarkdown(res, 'x.svg')).not.toContain('NaN');
