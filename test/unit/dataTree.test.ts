@@ -210,6 +210,28 @@ describe('create / create2', () => {
     expect(snapshotOf(t)).toEqual(before);
   });
 
+  test('container and TTL creates of an existing node: NODEEXISTS, no Stat, the node keeps its kind and data', () => {
+    const t = new DataTree({ extendedTypesEnabled: true });
+    t.processTxn(hdr(OpCode.createContainer, 1), { path: '/c', data: Buffer.from('c'), acl: OPEN, parentCVersion: -1 });
+    t.processTxn(hdr(OpCode.createTTL, 2), { path: '/t', data: Buffer.from('t'), acl: OPEN, parentCVersion: -1, ttl: 5000 });
+    const before = snapshotOf(t);
+    // Replayed again, each as the other kind too.
+    for (const [type, path, zxid] of [
+      [OpCode.createContainer, '/c', 3],
+      [OpCode.createTTL, '/c', 4],
+      [OpCode.createTTL, '/t', 5],
+      [OpCode.createContainer, '/t', 6],
+    ] as const) {
+      const rc = t.processTxn(hdr(type, zxid), { path, data: Buffer.from('again'), acl: OPEN, parentCVersion: -1, ttl: 9000 });
+      expect([rc.err, rc.path, rc.stat]).toEqual([Code.NODEEXISTS, path, null]);
+    }
+    expect(snapshotOf(t)).toEqual(before);
+    expect(t.containers.has('/c')).toBe(true);
+    expect(t.ttls.has('/t')).toBe(true);
+    expect(t.containers.has('/t') || t.ttls.has('/c')).toBe(false);
+    expect(t.lastProcessedZxid).toBe(6);
+  });
+
   test('an existing node with a parentCVersion not above the current one: the parent stays as it is', () => {
     const t = new DataTree();
     create(t, '/a', 1, { parentCVersion: 4 });
