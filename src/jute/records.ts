@@ -19,28 +19,29 @@ export const ACLVector = repeatedVector(T.vector(ACL));
  * are shared, and nothing changes an ACL once decoded.
  */
 function repeatedVector<E>(plain: FieldType<E[] | null>, maxBytes = 128): FieldType<E[] | null> {
-  let lastBytes: Buffer | null = null;
+  // Reused, so that a miss (a workload alternating between two lists) allocates no more than a decode does.
+  const lastBytes = Buffer.alloc(maxBytes);
+  let lastLen = -1;
   let last: E[] = [];
   return {
     name: plain.name,
     read(r) {
       const start = r.offset;
       const buf = r.buf;
-      if (lastBytes !== null) {
-        const n = lastBytes.length;
-        if (r.end - start >= n) {
-          let k = 0;
-          while (k < n && buf[start + k] === lastBytes[k]) k++;
-          if (k === n) {
-            r.offset = start + n;
-            return last.slice();
-          }
+      const n = lastLen;
+      if (n >= 0 && r.end - start >= n) {
+        let k = 0;
+        while (k < n && buf[start + k] === lastBytes[k]) k++;
+        if (k === n) {
+          r.offset = start + n;
+          return last.slice();
         }
       }
       const v = plain.read(r);
-      const n = r.offset - start;
-      if (v !== null && n <= maxBytes) {
-        lastBytes = Buffer.from(buf.subarray(start, r.offset));
+      const len = r.offset - start;
+      if (v !== null && len <= maxBytes) {
+        for (let k = 0; k < len; k++) lastBytes[k] = buf[start + k];
+        lastLen = len;
         last = v.slice();
       }
       return v;
