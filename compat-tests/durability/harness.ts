@@ -621,6 +621,24 @@ export function readLogEntries(file: string): LogEntryInfo[] {
   return out;
 }
 
+/**
+ * The zxid of a txn log file's first entry, or undefined when it has none; reads only the file's head
+ * (readLogEntries reads all of a log preallocated to 64 MB).
+ */
+export function firstLogZxid(file: string): number | undefined {
+  const head = Buffer.alloc(48);
+  const fd = fs.openSync(file, 'r');
+  let n: number;
+  try {
+    n = fs.readSync(fd, head, 0, head.length, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (n < 48 || head.readInt32BE(0) !== 0x5a4b4c47) return undefined;
+  if (head.readBigInt64BE(16) === 0n && head.readInt32BE(24) === 0) return undefined;
+  return Number(head.readBigInt64BE(40));
+}
+
 /** log.<zxid> or snapshot.<zxid> files (snapshots also compressed: .gz, .snappy), oldest first. */
 export function listFiles(dir: string, prefix: 'log' | 'snapshot'): { file: string; zxid: number }[] {
   const v2 = path.join(dir, 'version-2');

@@ -284,12 +284,22 @@ export class ZooKeeperServer {
     return file;
   }
 
+  /**
+   * SyncRequestProcessor's trigger: past its point the log is rolled and the count starts over whether
+   * or not a snapshot can be taken. One still being written means the next is skipped, not queued: a
+   * snapshot started the moment the last one ends would keep the disk busy writing snapshots under load
+   * (Apache: "Too busy to snap, skipping").
+   */
   private maybeSnapshot(): void {
     const log = this.fileLog;
-    if (log === null || this.snapInProgress !== null) return;
+    if (log === null) return;
     if (log.txnsSinceRoll <= this.config.snapCount / 2 + this.randRoll) return;
     this.randRoll = Math.floor(Math.random() * (this.config.snapCount / 2));
     log.rollLog();
+    if (this.snapInProgress !== null) {
+      this.log.warn('Too busy to snap, skipping');
+      return;
+    }
     this.snapInProgress = this.takeSnapshot().then(
       () => {
         this.snapInProgress = null;
