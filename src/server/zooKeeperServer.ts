@@ -16,6 +16,8 @@ import { DataTree, ProcessTxnResult } from '../tree/dataTree';
 import { Deque } from '../util/deque';
 import { replyViewsLive } from '../protocol/replyWriter';
 import { javaHashOrder, javaIdHash } from '../util/javaHash';
+import { PrefaultedPages } from '../util/prefaultedPages';
+import { PAGE_SIZE } from '../tree/nodeStore';
 import { Logger, silentLogger } from '../util/logger';
 import { FinalRequestProcessor } from './finalRequestProcessor';
 import { ChangeRecord, PrepRequestProcessor } from './prepRequestProcessor';
@@ -99,6 +101,7 @@ export class ZooKeeperServer {
   readonly snapLog: FileTxnSnapLog | null = null;
   private fileLog: FileTxnLog | null = null;
   private snapInProgress: Promise<void> | null = null;
+  private pageSource: PrefaultedPages | null = null;
   private randRoll = 0;
   private purgeTimer: NodeJS.Timeout | null = null;
   /** Duration of the last fsync, ms (metrics). */
@@ -161,6 +164,9 @@ export class ZooKeeperServer {
   /** Listens on the configured client port (0 picks a free one) and starts expiring sessions. */
   async start(): Promise<number> {
     await this.loadData();
+    // Only now: during the restore the event loop is busy and no read could hand a page over.
+    this.pageSource = new PrefaultedPages(PAGE_SIZE);
+    this.dataTree.store.pageSource = this.pageSource;
     this.running = true;
     this.hzxid = this.dataTree.lastProcessedZxid;
     const server = net.createServer((socket) => this.accept(socket));
@@ -202,6 +208,9 @@ export class ZooKeeperServer {
     await this.syncProcessor.drain();
     if (this.snapInProgress !== null) await this.snapInProgress.catch(() => undefined);
     await this.fileLog?.close();
+    this.dataTree.store.pageSource = null;
+    this.pageSource?.close();
+    this.pageSource = null;
   }
 
   // ---- persistence (ZooKeeperServer.loadData, SyncRequestProcessor's snapshot trigger)

@@ -12,12 +12,13 @@ import { Stat } from '../jute/records';
 import { JuteWriter } from '../jute/writer';
 import { copyBytes } from '../util/bytes';
 import { javaStringSetOrder } from '../util/javaHash';
+import { PageSource } from '../util/prefaultedPages';
 
 export const NONE = -1;
 export const ROOT = 0;
 
 /** Record pages: records are appended; a page half dead is compacted into the current one. */
-const PAGE_SIZE = 4 << 20;
+export const PAGE_SIZE = 4 << 20;
 /** Emptied pages kept for reuse (a fresh one costs page faults, and V8 counts it as external memory, which starts full GCs). */
 const SPARE_PAGES = 4;
 /**
@@ -118,6 +119,8 @@ export class NodeStore {
   private curPage = NONE;
   /** Emptied pages, written over only when no view of theirs can be in use (`viewsLive`). */
   private sparePages: Buffer[] = [];
+  /** Where fresh record pages come from when one is ready (the server's, once it serves); else allocated here. */
+  pageSource: PageSource | null = null;
   /** The page setDataFrom still reads the name from: not to be reused under it. */
   private pinned: Buffer | null = null;
   /**
@@ -666,6 +669,7 @@ export class NodeStore {
     let page: Buffer | null = null;
     const spares = this.sparePages;
     if (size === PAGE_SIZE && spares.length > 0 && spares[spares.length - 1] !== this.pinned && !this.viewsLive()) page = spares.pop()!;
+    if (page === null && size === PAGE_SIZE && this.pageSource !== null) page = this.pageSource.take();
     page ??= Buffer.allocUnsafe(size);
     const p = this.freePages.length > 0 ? this.freePages.pop()! : this.pages.length;
     this.pages[p] = page;
