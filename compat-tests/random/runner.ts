@@ -149,6 +149,8 @@ export class Runner {
     readonly port: number,
     /** The container sweep interval of the server (extended types), to know how long "quiet" is. */
     readonly sweepIntervalMs = 100,
+    /** Whether the server sweeps containers and TTL nodes during the run (extended types). */
+    readonly sweeps = false,
   ) {
     this.world = new World(port);
   }
@@ -405,12 +407,18 @@ export class Runner {
     await this.exec({ k: 'close', s: 'audit' });
   }
 
-  /** Reconnects and closes every session that is still alive, then settles. */
+  /**
+   * Reconnects and closes every session that is still alive, then settles. A close that deletes the last
+   * ephemeral in a container leaves it to the next sweep; with sweeps on, each close waits for the server to
+   * go quiet, so that the container is gone in both servers before the next close takes a zxid (a sweep
+   * between two closes on one server and after them on the other made the closes' zxids differ).
+   */
   async teardown(): Promise<void> {
     for (const l of this.logical.values()) {
       if (!l.alive) continue;
       if (l.conn === null || l.conn.dead) await this.exec({ k: 'reconnect', s: l.name, passwd: 'right', timeout: 30000 });
       await this.exec({ k: 'close', s: l.name });
+      if (this.sweeps) await this.quiesce(Math.round(this.sweepIntervalMs * 2.5));
     }
     await this.settle();
   }
@@ -497,8 +505,8 @@ class Lockstep {
   lastOracleSteps: StepRecord[] = [];
 
   constructor(pair: Pair) {
-    this.A = new Runner('apache', pair.apache.port, pair.sweepIntervalMs);
-    this.Z = new Runner('zkts', pair.zkts.port, pair.sweepIntervalMs);
+    this.A = new Runner('apache', pair.apache.port, pair.sweepIntervalMs, pair.extended);
+    this.Z = new Runner('zkts', pair.zkts.port, pair.sweepIntervalMs, pair.extended);
   }
 
   /** Runs one action on both servers; returns the divergence, if any. */
