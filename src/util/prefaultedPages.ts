@@ -8,10 +8,11 @@ export interface PageSource {
 
 /**
  * Record pages made resident ahead of need, on a thread-pool thread. The first write to each 4 KB of new
- * memory is a page fault, 5-15 µs on the VMs zkts is measured on: creating 10 KB znodes, that was 2.5
- * faults per request and ~40 % of the event loop's time. Reading /dev/zero into a fresh page has the
- * kernel fault it in on the thread that reads, usually on the other core. At most `depth` pages are ready
- * or being read, so the resident set grows by that many pages at most.
+ * memory is a page fault, several µs on the VM zkts is measured on: creating 10 KB znodes, 2.6 faults per
+ * request on the event loop's thread, whose time per create fell by a sixth once they moved. Reading
+ * /dev/zero into a fresh page has the kernel fault it in on the thread that reads, usually on the other
+ * core (the faults cost no less there: this buys throughput, not CPU). At most `depth` pages are ready or
+ * being read, so the resident set grows by that many pages at most.
  */
 export class PrefaultedPages implements PageSource {
   private readonly ready: Buffer[] = [];
