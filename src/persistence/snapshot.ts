@@ -39,11 +39,22 @@ export function listSnapshots(dir: string): { file: string; zxid: number }[] {
     .sort((a, b) => b.zxid - a.zxid);
 }
 
+/**
+ * A snapshot being written is pushed to disk every this many bytes (RocksDB's bytes_per_sync; Node has no
+ * sync_file_range, so fdatasync). Left to the kernel's writeback, hundreds of MB of a snapshot went out in
+ * bursts that the txn log's fdatasync queued behind: mix 90/10 on 1,000,000 znodes with snapshots written
+ * back to back, log fsyncs of up to 240 ms and p999 110-124 ms; with 8 MB, fsyncs under 50 ms, p999 12-13 ms,
+ * p99 and throughput no worse. Not a durability step: the snapshot is still not fsynced at the end.
+ */
+const WRITEBACK_BYTES = 8 << 20;
+
 /** Streams bytes to a file in large writes while keeping the Adler32 of everything written. */
 class CheckedFileWriter {
   readonly w = new JuteWriter(1 << 20);
   readonly crc = new Adler32();
   private pos = 0;
+  /** `pos` when the file was last pushed to disk. */
+  private writtenBack = 0;
 
   constructor(private readonly fd: number) {}
 
@@ -60,6 +71,10 @@ class CheckedFileWriter {
     }
     this.pos += data.length;
     this.w.reset();
+    if (this.pos - this.writtenBack >= WRITEBACK_BYTES) {
+      this.writtenBack = this.pos;
+      await new Promise<void>((resolve, reject) => fs.fdatasync(this.fd, (e) => (e ? reject(e) : resolve())));
+    }
   }
 
   /** SnapStream.sealStream: the checksum so far, then "/". */
@@ -398,6 +413,8 @@ async function writeNodes(out: CheckedFileWriter, s: NodeStore, sliceMs: number)
     }
     writeNode(w, path, childEnd, s, child);
     open(child, childEnd);
+    // Out at each megabyte: between two yields, znodes of large data would pile up in the buffer.
+    if (w.offset >= 1 << 20) await out.drain();
     // Yield to the event loop after a few milliseconds of work, so that requests wait at most that long.
     if (++visited % 256 === 0 && performance.now() - sliceStart >= sliceMs) {
       await out.drain();

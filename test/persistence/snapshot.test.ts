@@ -14,6 +14,9 @@ import { readSnapshot, writeSnapshot } from '../../src/persistence/snapshot';
 import { DataTree } from '../../src/tree/dataTree';
 import { Adler32 } from '../../src/persistence/adler32';
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the module object itself, so that jest can spy on it
+const nodeFs: typeof fs = require('fs');
+
 const OPEN: ACL[] = [{ perms: Perms.ALL, id: { scheme: 'world', id: 'anyone' } }];
 const DIGEST: ACL[] = [{ perms: Perms.READ | Perms.ADMIN, id: { scheme: 'digest', id: 'u:2jmj7l5rSw0yVb/vlWAYkK/YBwk=' } }];
 const SESSION = 0x0100018c5f3e0007n;
@@ -79,6 +82,34 @@ describe('snapshot write and read', () => {
     expect([...(back.ephemerals.get(SESSION) ?? [])]).toEqual(['/a/e1']);
     expect(back.nodeCount).toBe(tree.nodeCount);
     expect(back.approximateDataSize).toBe(tree.approximateDataSize);
+  });
+
+  test('a large snapshot is pushed to disk every 8 MB as it is written, though not fsynced at the end', async () => {
+    const tree = new DataTree();
+    create(tree, '/d');
+    const value = Buffer.alloc(100_000, 0x5a);
+    for (let i = 0; i < 300; i++) create(tree, `/d/n${i}`, value); // ~30 MB
+    const syncs: number[] = [];
+    const fdatasync = jest.spyOn(nodeFs, 'fdatasync').mockImplementation(((fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => {
+      syncs.push(fs.fstatSync(fd).size);
+      cb(null);
+    }) as typeof fs.fdatasync);
+    const fsync = jest.spyOn(nodeFs, 'fsync');
+    try {
+      const file = await writeSnapshot(dir(), { tree, sessions: new Map(), zxid: tree.lastProcessedZxid }, false);
+      // One every 8 MB (at the end of the 1 MB write that crosses the mark), none for the tail.
+      expect(syncs.length).toBe(Math.floor(fs.statSync(file).size / (8 << 20)));
+      syncs.forEach((size, i) => expect(size - (i + 1) * (8 << 20)).toBeGreaterThanOrEqual(0));
+      syncs.forEach((size, i) => expect(size - (i + 1) * (8 << 20)).toBeLessThan(2 << 20));
+      expect(fsync).not.toHaveBeenCalled();
+      const back = new DataTree();
+      readSnapshot(file, back);
+      expect(back.nodeCount).toBe(tree.nodeCount);
+      expect(back.getNode('/d/n299')!.data!.equals(value)).toBe(true);
+    } finally {
+      fdatasync.mockRestore();
+      fsync.mockRestore();
+    }
   });
 
   test("a name with a supplementary character is written in jute's string encoding, as Apache writes it", async () => {
