@@ -37,7 +37,7 @@ export class PrefaultedPages implements PageSource {
     return this.ready.length;
   }
 
-  /** Calls back once no read is under way (for tests and shutdown). */
+  /** Calls back once no read is under way (for tests: close() itself closes the file once the reads end). */
   whenIdle(done: () => void): void {
     if (this.reading === 0) done();
     else setTimeout(() => this.whenIdle(done), 1);
