@@ -7,6 +7,7 @@ import { dumpSnapshot, dumpTxnLog } from './persistence/dumpTools';
 import { createLogger } from './util/logger';
 import { startIdleGc } from './util/idleGc';
 import { capYoungGeneration } from './util/youngGeneration';
+import { setHeapGrowth } from './util/heapGrowth';
 import { VERSION_STRING } from './version';
 
 const USAGE = `Usage: zkts [-Dname=value ...] <command> [zoo.cfg | file]
@@ -47,6 +48,9 @@ export function parseArgs(argv: string[]): ParsedArgs {
   return { command, sysProps, rest };
 }
 
+/** The old generation's growth past a full collection's survivors, in percent (src/util/heapGrowth.ts). */
+const DEFAULT_HEAP_GROWTH_PERCENT = 400;
+
 export async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   const logLevel = args.sysProps.get('zkts.log.level') ?? process.env.ZKTS_LOG_LEVEL ?? 'info';
@@ -70,6 +74,12 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
       }
       capYoungGeneration(youngMb);
+      const growth = Number(args.sysProps.get('zkts.heapGrowthPercent') ?? DEFAULT_HEAP_GROWTH_PERCENT);
+      if (!Number.isFinite(growth) || growth < 0) {
+        log.error(`Invalid system property zkts.heapGrowthPercent: ${args.sysProps.get('zkts.heapGrowthPercent')}`);
+        return 2;
+      }
+      setHeapGrowth(growth);
       const reserve = Number(args.sysProps.get('zkts.reserveZnodes') ?? 2 ** 21);
       if (!Number.isInteger(reserve) || reserve < 0) {
         log.error(`Invalid system property zkts.reserveZnodes: ${args.sysProps.get('zkts.reserveZnodes')}`);

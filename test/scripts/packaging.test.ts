@@ -96,4 +96,12 @@ describe('scripts/zkServer.sh', () => {
     expect(r.stdout).toContain('Error contacting service. It is probably not running.');
     expect(r.status).toBe(1);
   });
+
+  test('start-foreground names a bad memory property and exits 2', () => {
+    for (const prop of ['zkts.heapGrowthPercent=lots', 'zkts.youngGenerationMb=-1']) {
+      const r = spawnSync('node', [path.join(root, 'bin/zkts.js'), 'start-foreground', `-D${prop}`, path.join(dir, 'zoo.cfg')], { encoding: 'utf8', timeout: 20000 });
+      expect(`${r.stdout}${r.stderr}`).toContain(`Invalid system property ${prop.split('=')[0]}`);
+      expect(r.status).toBe(2);
+    }
+  });
 });

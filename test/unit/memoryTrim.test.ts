@@ -1,7 +1,8 @@
 /**
- * The standalone server's two process-wide memory settings (src/util/youngGeneration.ts, idleGc.ts), each
- * in a child process of its own since they change V8 flags: new space stops growing at the cap, and a
- * heap left full of garbage by a burst is compacted and given back once the activity count stops moving.
+ * The standalone server's process-wide memory settings (src/util/youngGeneration.ts, idleGc.ts,
+ * heapGrowth.ts), each in a child process of its own since they change V8 flags: new space stops growing
+ * at the cap, a heap left full of garbage by a burst is compacted and given back once the activity count
+ * stops moving, and the old generation's growth factor set after start-up spaces full collections out.
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -33,6 +34,7 @@ beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zkts-memtrim-'));
   compile('youngGeneration');
   compile('idleGc');
+  compile('heapGrowth');
 });
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -98,5 +100,52 @@ describe('memory settings of the standalone server', () => {
     `);
     expect(r.kept).toBe(20_000);
     expect(r.after).toBeLessThan(r.before / 2);
+  });
+
+  test('setHeapGrowth: set after start-up, fewer full collections under churn that gets promoted', () => {
+    // A small live heap and batches that live a few event-loop turns (a loaded server's requests):
+    // each run counts its full collections.
+    const churn = (grow: string) => `
+      const { PerformanceObserver, constants } = require('perf_hooks');
+      const set = ${grow};
+      let majors = 0;
+      new PerformanceObserver((l) => {
+        for (const e of l.getEntries()) if (e.detail.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors++;
+      }).observe({ entryTypes: ['gc'] });
+      const live = [];
+      for (let i = 0; i < 60000; i++) live.push({ id: i, name: 'n' + i });
+      const ring = new Array(20).fill(null);
+      let turn = 0;
+      const step = () => {
+        const batch = [];
+        for (let i = 0; i < 2000; i++) batch.push({ a: i, b: [i, i + 1], s: 'r' + i });
+        ring[turn % ring.length] = batch;
+        if (++turn < 3000) setImmediate(step);
+        else setImmediate(() => console.log(JSON.stringify({ majors, set, live: live.length })));
+      };
+      step();
+    `;
+    const file = path.join(dir, 'churn.js');
+    const runChurn = (grow: string) => {
+      fs.writeFileSync(file, churn(grow));
+      return JSON.parse(execFileSync(process.execPath, ['--max-semi-space-size=8', file], { cwd: dir, timeout: 60_000 }).toString());
+    };
+    const plain = runChurn('false');
+    const grown = runChurn("require('./heapGrowth').setHeapGrowth(2000, [], '')");
+    expect(grown.set).toBe(true);
+    expect(plain.majors).toBeGreaterThan(4);
+    expect(grown.majors).toBeLessThan(plain.majors / 2);
+  });
+
+  test('setHeapGrowth leaves a growth given to node alone, and 0 means V8 decides', () => {
+    const r = run(`
+      const { setHeapGrowth } = require('./heapGrowth');
+      console.log(JSON.stringify([
+        setHeapGrowth(400, ['--heap-growing-percent=50'], ''),
+        setHeapGrowth(400, [], '--max-old-space-size=512 --heap_growing_percent=50'),
+        setHeapGrowth(0, [], ''),
+      ]));
+    `);
+    expect(r).toEqual([false, false, false]);
   });
 });
