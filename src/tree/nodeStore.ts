@@ -23,7 +23,8 @@ export const PAGE_SIZE = 4 << 20;
 const SPARE_PAGES = 4;
 /**
  * A znode's record: its id, name length and data length (-1: null) as little-endian int32s, then the
- * name (UTF-8) and the data. A znode's record is rewritten whole when its data changes.
+ * name (UTF-8) and the data. A znode's record is rewritten whole when its data changes, unless the new
+ * data has the old one's length and no view of it can be in use: then it is written over in place.
  */
 const REC_HEADER = 12;
 /** Names that take the fast comparisons: every code unit below 0x80, one byte each. */
@@ -616,12 +617,19 @@ export class NodeStore {
 
   /** Replaces the znode's data with a copy of src[start, end), or null when `start` is -1. */
   setDataFrom(id: number, src: Uint8Array, start: number, end: number): void {
-    // The record is rewritten with its name. The old one is released first: released after the append,
-    // it could already have been dropped by a compaction the append ran. Its page buffer stays readable
-    // (pinned: not reused for the new record), so the name is copied from it afterwards.
     const page = this.pages[this.recPage[id]]!;
     const at = this.recOff[id] + REC_HEADER;
     const nameLen = page.readInt32LE(at - 8);
+    // A value of the same length goes over the old one when no view of it can be in use: no record
+    // appended, none left dead to compact later (setData of 10 KB: compaction was as costly as the copy).
+    const len = start < 0 ? -1 : end - start;
+    if (len === page.readInt32LE(at - 4) && !this.viewsLive()) {
+      if (len > 0) copyBytes(src, start, end, page, at + nameLen);
+      return;
+    }
+    // Otherwise the record is rewritten with its name. The old one is released first: released after the
+    // append, it could already have been dropped by a compaction the append ran. Its page buffer stays
+    // readable (pinned: not reused for the new record), so the name is copied from it afterwards.
     this.releaseRecord(id);
     this.pinned = page;
     this.writeRecord(id, page, at, at + nameLen, start < 0 ? null : src, start, end);

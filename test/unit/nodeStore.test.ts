@@ -113,6 +113,41 @@ describe('NodeStore', () => {
     expect(s.dataLength(a)).toBe(0);
   });
 
+  test('a value of the same length goes over the old one in place, but only while no view can be in use', () => {
+    let liveViews = true;
+    const s = new NodeStore();
+    s.viewsLive = () => liveViews;
+    const a = s.addChild(ROOT, 'name-of-a');
+    const b = s.addChild(ROOT, 'b');
+    s.setData(a, Buffer.alloc(10_000, 1));
+    s.setData(b, Buffer.from('neighbour'));
+    const view = s.data(a)!;
+    s.setData(a, Buffer.alloc(10_000, 2));
+    // Views may be live: a new record, the old bytes untouched.
+    expect(view.equals(Buffer.alloc(10_000, 1))).toBe(true);
+    liveViews = false;
+    const before = s.data(a)!;
+    s.setData(a, Buffer.alloc(10_000, 3));
+    // Same length, no views: the same bytes now hold the new value.
+    expect(before.equals(Buffer.alloc(10_000, 3))).toBe(true);
+    expect(s.data(a)!.byteOffset).toBe(before.byteOffset);
+    // Another length: a new record.
+    s.setData(a, Buffer.alloc(9_999, 4));
+    expect(before.equals(Buffer.alloc(10_000, 3))).toBe(true);
+    expect(s.data(a)!.equals(Buffer.alloc(9_999, 4))).toBe(true);
+    // Empty over empty and null over null stay as they are; null and empty are not the same length.
+    s.setData(a, Buffer.alloc(0));
+    s.setData(a, Buffer.alloc(0));
+    expect(s.data(a)).toEqual(Buffer.alloc(0));
+    s.setData(a, null);
+    s.setData(a, null);
+    expect(s.data(a)).toBeNull();
+    s.setData(a, Buffer.alloc(0));
+    expect(s.data(a)).toEqual(Buffer.alloc(0));
+    expect(s.nameOf(a)).toBe('name-of-a');
+    expect(s.data(b)!.toString()).toBe('neighbour');
+  });
+
   test('rewriting one value until its page is mostly dead: the page switch compacts it once', () => {
     const s = new NodeStore();
     const a = s.addChild(ROOT, 'a');
