@@ -83,6 +83,8 @@ export interface ServerConfig {
   preAllocSizeKb: number;
   /** zookeeper.forceSync: fsync the log before acknowledging writes. */
   forceSync: boolean;
+  /** zkts.txnLogDirectIo: with forceSync, log groups go to disk with O_DIRECT | O_DSYNC (FileTxnLog). */
+  txnLogDirectIo: boolean;
   /** autopurge.snapRetainCount (at least 3). */
   snapRetainCount: number;
   /** autopurge.purgeInterval in hours; 0 turns purging off. */
@@ -206,6 +208,7 @@ export function buildConfig(props: PropertyLine[] | Record<string, string>, file
     snapCount: 100000,
     preAllocSizeKb: 65536,
     forceSync: true,
+    txnLogDirectIo: true,
     snapRetainCount: 3,
     purgeIntervalHours: 0,
     persistence: true,
@@ -311,6 +314,8 @@ export function buildConfig(props: PropertyLine[] | Record<string, string>, file
   if (pas !== undefined) cfg.preAllocSizeKb = parseIntStrict('preAllocSize', pas, 'system property zookeeper.preAllocSize');
   const fsyncProp = sysProps.get('zookeeper.forceSync');
   if (fsyncProp !== undefined) cfg.forceSync = fsyncProp.trim().toLowerCase() !== 'no';
+  const directProp = sysProps.get('zkts.txnLogDirectIo');
+  if (directProp !== undefined) cfg.txnLogDirectIo = directProp.trim().toLowerCase() !== 'false';
   const gol = sysProps.get('zookeeper.globalOutstandingLimit');
   if (gol !== undefined) cfg.globalOutstandingLimit = parseIntStrict('globalOutstandingLimit', gol, 'system property');
   return cfg;

@@ -8,6 +8,7 @@ import { TxnLogSink } from '../server/syncRequestProcessor';
 import { adler32 } from './adler32';
 import { CorruptDataError } from './corruptDataError';
 import { FileWindow } from './fileWindow';
+import { copyBytes } from '../util/bytes';
 
 /** "ZKLG": the txn log file magic. */
 export const TXNLOG_MAGIC = 0x5a4b4c47;
@@ -35,6 +36,12 @@ export interface TxnLogOptions {
   dbId?: bigint;
   /** Called with each fsync's duration in ms (metrics). */
   onFsync?: (ms: number) => void;
+  /**
+   * Write groups with O_DIRECT | O_DSYNC (when forceSync is on and the file system takes it): straight
+   * from memory to the disk, one call in place of a write and an fdatasync. Off: written into the page
+   * cache and fdatasynced.
+   */
+  directIo?: boolean;
 }
 
 /** FilePadding.calculateFileSizeWithPadding: extend by a block when within 4 KB of the end. */
@@ -100,6 +107,14 @@ export class FileTxnLog implements TxnLogSink {
   private flushing = false;
   /** Recent fsync time, ms (moving average): a blocking fsync is only taken while the disk is fast. */
   private fsyncMs = 0;
+  /** Groups still to be written with O_DIRECT (cleared for good when the file system refuses it). */
+  private direct: boolean;
+  /** The current file opened for O_DIRECT | O_DSYNC writes, next to `fd`. */
+  private directFd: number | null = null;
+  /** The bytes of the file's last, partly written block: a direct write starts at that block's start. */
+  private readonly tail = Buffer.alloc(DIRECT_BLOCK);
+  /** Block-aligned memory a direct write goes out from (the tail block, the group, zeros after it). */
+  private stage: Buffer | null = null;
   lastZxidSeen = 0;
   /** Txns appended since the last roll (SyncRequestProcessor's snapshot trigger). */
   txnsSinceRoll = 0;
@@ -111,6 +126,7 @@ export class FileTxnLog implements TxnLogSink {
     this.forceSync = opts.forceSync ?? true;
     this.dbId = opts.dbId ?? 0n;
     this.onFsync = opts.onFsync;
+    this.direct = (opts.directIo ?? false) && this.forceSync && fs.constants.O_DIRECT !== undefined && typeof WebAssembly !== 'undefined';
     fs.mkdirSync(dir, { recursive: true });
   }
 
@@ -179,16 +195,27 @@ export class FileTxnLog implements TxnLogSink {
     this.currentFile = file;
     const w = new JuteWriter(16);
     R.FileHeader.write(w, { magic: TXNLOG_MAGIC, version: VERSION, dbid: this.dbId });
-    await write(this.fd, w.toBuffer(), 0);
+    const header = w.toBuffer();
+    await write(this.fd, header, 0);
     this.position = 16;
     this.fileSize = 16;
     this.zeroedTo = 16;
+    if (this.direct) {
+      header.copy(this.tail, 0);
+      try {
+        this.directFd = await fsp.open(file, fs.constants.O_WRONLY | fs.constants.O_DIRECT | fs.constants.O_DSYNC);
+      } catch {
+        // A file system without O_DIRECT (EINVAL): the page cache and fdatasync, as before.
+        this.direct = false;
+      }
+    }
     // The new file's directory entry must be durable too.
     if (this.forceSync) await fsyncDir(this.dir);
     await this.writeToCurrent(splitAt > 0 && splitAt <= data.length ? data.subarray(splitAt) : data);
   }
 
   private async writeToCurrent(data: Buffer, block = false): Promise<void> {
+    if (this.directFd !== null && (await this.writeDirect(data, block))) return;
     const fd = this.fd!;
     const newSize = paddedSize(this.position + data.length, this.fileSize, this.preAllocSize);
     // Written here, into the page cache, and only the fdatasync goes to the thread pool: one hand-off
@@ -216,6 +243,68 @@ export class FileTxnLog implements TxnLogSink {
   }
 
   /**
+   * Writes `data` at the log's end with O_DIRECT | O_DSYNC: from the start of the block it begins in (the
+   * bytes already there come from `tail`) to the end of the block it ends in, zeros after it; durable
+   * when the call returns. The page cache is not involved: at 10 KB values the copy into fresh page-cache
+   * pages (whose memory the hypervisor backs on first touch) was a third of the server's CPU per create.
+   * False, with nothing written, when the file system refuses the write (alignment): the caller writes
+   * the group the buffered way, as every later one.
+   */
+  private async writeDirect(data: Buffer, block: boolean): Promise<boolean> {
+    const start = this.position - (this.position % DIRECT_BLOCK);
+    const head = this.position - start;
+    const end = head + data.length;
+    const newSize = paddedSize(this.position + data.length, this.fileSize, this.preAllocSize);
+    let len = alignUp(end);
+    // Zeros ahead while groups are small, in the same write (see zeroAhead): later groups overwrite
+    // allocated blocks instead of filling holes, which costs a journal commit each.
+    const zeroTo = Math.min(alignUp(Math.max(this.zeroedTo, start + end)) + ZERO_AHEAD, newSize - (newSize % DIRECT_BLOCK));
+    if (data.length <= ZERO_AHEAD && start + end + ZERO_AHEAD / 2 > this.zeroedTo && zeroTo > start + len) len = zeroTo - start;
+    let stage = this.stage;
+    if (stage === null || stage.length < len) {
+      stage = alignedBuffer(Math.max(len, 2 * (stage?.length ?? 0)));
+      if (stage === null) {
+        this.disableDirect();
+        return false;
+      }
+      this.stage = stage;
+    }
+    copyBytes(this.tail, 0, head, stage, 0);
+    copyBytes(data, 0, data.length, stage, head);
+    stage.fill(0, end, len);
+    const t0 = performance.now();
+    try {
+      if (block) writeFully(this.directFd!, stage.subarray(0, len), start);
+      else await write(this.directFd!, stage.subarray(0, len), start);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+      this.disableDirect();
+      return false;
+    }
+    const ms = performance.now() - t0;
+    this.fsyncMs += (ms - this.fsyncMs) / 8;
+    this.onFsync?.(ms);
+    const tailStart = end - (end % DIRECT_BLOCK);
+    copyBytes(stage, tailStart, end, this.tail, 0);
+    this.position += data.length;
+    if (this.zeroedTo < start + len) this.zeroedTo = start + len;
+    if (newSize > this.fileSize) {
+      // The padded size, as the buffered way sets it (a zero byte at the new end), made durable with
+      // the next group's write (O_DSYNC carries the size change, as fdatasync does).
+      writeFully(this.fd!, ZERO, newSize - 1);
+      this.fileSize = newSize;
+    }
+    return true;
+  }
+
+  private disableDirect(): void {
+    this.direct = false;
+    const fd = this.directFd;
+    this.directFd = null;
+    if (fd !== null) fs.close(fd, () => undefined);
+  }
+
+  /**
    * Writes zeros over the hole just past the log's end, a block at a time, while groups are small. A
    * group written into a hole makes ext4 allocate blocks, and its fdatasync then commits the journal
    * too; written into zeros that were synced with an earlier group it is an overwrite, and the
@@ -232,6 +321,11 @@ export class FileTxnLog implements TxnLogSink {
   }
 
   private async closeFile(): Promise<void> {
+    if (this.directFd !== null) {
+      const fd = this.directFd;
+      this.directFd = null;
+      await new Promise<void>((resolve) => fs.close(fd, () => resolve()));
+    }
     if (this.fd !== null) {
       const fd = this.fd;
       this.fd = null;
@@ -251,11 +345,30 @@ export const ZERO_AHEAD = 64 * 1024;
 let zeroBlock: Buffer | null = null;
 const zeros = (): Buffer => (zeroBlock ??= Buffer.alloc(ZERO_AHEAD));
 
+/** Direct writes cover whole blocks of this size, from memory aligned to it (the largest common logical block). */
+const DIRECT_BLOCK = 4096;
+const alignUp = (n: number): number => Math.ceil(n / DIRECT_BLOCK) * DIRECT_BLOCK;
+
+/** The part of the WebAssembly API used here (the project's TypeScript libs do not declare it). */
+declare const WebAssembly: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer } } | undefined;
+
+/**
+ * `size` bytes (rounded up to 64 KiB) that start on a page boundary, as O_DIRECT needs: Node's Buffers
+ * promise no alignment, a WebAssembly memory is mapped pages of its own. Null where there is none.
+ */
+function alignedBuffer(size: number): Buffer | null {
+  try {
+    return Buffer.from(new WebAssembly!.Memory({ initial: Math.ceil(size / 65536) }).buffer);
+  } catch {
+    return null;
+  }
+}
+
 /** Above this average fsync time a lone request's fsync goes to the thread pool: the event loop must not stall. */
 const BLOCKING_FSYNC_MAX_MS = 2;
 
 const fsp = {
-  open: (file: string, flags: string) =>
+  open: (file: string, flags: string | number) =>
     new Promise<number>((resolve, reject) => fs.open(file, flags, 0o644, (e, fd) => (e ? reject(e) : resolve(fd)))),
 };
 

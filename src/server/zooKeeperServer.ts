@@ -239,6 +239,7 @@ export class ZooKeeperServer {
     this.fileLog = snapLog.openLog({
       preAllocSize: this.config.preAllocSizeKb * 1024,
       forceSync: this.config.forceSync,
+      directIo: this.config.txnLogDirectIo,
       onFsync: (ms) => {
         this.lastFsyncMs = ms;
         if (this.observer !== null) this.observer.fsyncDone(ms);
