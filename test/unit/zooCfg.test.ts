@@ -173,6 +173,12 @@ describe("buildConfig, as QuorumPeerConfig.parseProperties", () => {
     expect([...c.fourLetterWords]).toEqual(['ruok']);
   });
 
+  test('the txn log is written with O_DIRECT unless zkts.txnLogDirectIo=false', () => {
+    expect(buildConfig({}, null).txnLogDirectIo).toBe(true);
+    expect(buildConfig({}, null, { sysProps: { 'zkts.txnLogDirectIo': 'false' } }).txnLogDirectIo).toBe(false);
+    expect(buildConfig({}, null, { sysProps: { 'zkts.txnLogDirectIo': 'true' } }).txnLogDirectIo).toBe(true);
+  });
+
   test('extendedTypesEnabled=true in zoo.cfg turns on zookeeper.extendedTypesEnabled', () => {
     expect(cfgOf('dataDir=/d\nclientPort=1\nextendedTypesEnabled=true').extendedTypesEnabled).toBe(true);
     expect(cfgOf('dataDir=/d\nclientPort=1').extendedTypesEnabled).toBe(false);
