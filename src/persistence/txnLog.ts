@@ -223,11 +223,7 @@ export class FileTxnLog implements TxnLogSink {
     // and forces in one go).
     writeFully(fd, data, this.position);
     this.position += data.length;
-    if (newSize > this.fileSize) {
-      // A zero byte at the new end makes the file that long; the gap reads as zeros (end of log).
-      writeFully(fd, ZERO, newSize - 1);
-      this.fileSize = newSize;
-    }
+    this.padTo(newSize);
     this.zeroAhead(fd, data.length);
     if (this.forceSync) {
       const t0 = performance.now();
@@ -236,10 +232,27 @@ export class FileTxnLog implements TxnLogSink {
       // nobody else to serve meanwhile. With other clients a slow fsync would stall their reads.
       if (block) fs.fdatasyncSync(fd);
       else await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve())));
-      const ms = performance.now() - t0;
-      this.fsyncMs += (ms - this.fsyncMs) / 8;
-      this.onFsync?.(ms);
+      this.synced(t0);
     }
+  }
+
+  /** Sets the file's padded size: a zero byte at the new end makes it that long (the gap reads as zeros). */
+  private padTo(newSize: number): void {
+    if (newSize <= this.fileSize) return;
+    writeFully(this.fd!, ZERO, newSize - 1);
+    this.fileSize = newSize;
+  }
+
+  /** Books a group's sync (an fdatasync, or a direct write with O_DSYNC) that started at `t0`. */
+  private synced(t0: number): void {
+    const ms = performance.now() - t0;
+    this.fsyncMs += (ms - this.fsyncMs) / 8;
+    this.onFsync?.(ms);
+  }
+
+  /** Whether zeros should go ahead of a group of `groupBytes` ending at `end` (see zeroAhead). */
+  private zeroAheadDue(groupBytes: number, end: number): boolean {
+    return groupBytes <= ZERO_AHEAD && end + ZERO_AHEAD / 2 > Math.max(this.zeroedTo, end);
   }
 
   /**
@@ -259,7 +272,7 @@ export class FileTxnLog implements TxnLogSink {
     // Zeros ahead while groups are small, in the same write (see zeroAhead): later groups overwrite
     // allocated blocks instead of filling holes, which costs a journal commit each.
     const zeroTo = Math.min(alignUp(Math.max(this.zeroedTo, start + end)) + ZERO_AHEAD, newSize - (newSize % DIRECT_BLOCK));
-    if (data.length <= ZERO_AHEAD && start + end + ZERO_AHEAD / 2 > this.zeroedTo && zeroTo > start + len) len = zeroTo - start;
+    if (this.zeroAheadDue(data.length, start + end) && zeroTo > start + len) len = zeroTo - start;
     let stage = this.stage;
     if (stage === null || stage.length < len) {
       stage = alignedBuffer(Math.max(len, 2 * (stage?.length ?? 0)));
@@ -281,19 +294,14 @@ export class FileTxnLog implements TxnLogSink {
       this.disableDirect();
       return false;
     }
-    const ms = performance.now() - t0;
-    this.fsyncMs += (ms - this.fsyncMs) / 8;
-    this.onFsync?.(ms);
+    this.synced(t0);
     const tailStart = end - (end % DIRECT_BLOCK);
     copyBytes(stage, tailStart, end, this.tail, 0);
     this.position += data.length;
     if (this.zeroedTo < start + len) this.zeroedTo = start + len;
-    if (newSize > this.fileSize) {
-      // The padded size, as the buffered way sets it (a zero byte at the new end), made durable with
-      // the next group's write (O_DSYNC carries the size change, as fdatasync does).
-      writeFully(this.fd!, ZERO, newSize - 1);
-      this.fileSize = newSize;
-    }
+    // Through the buffered descriptor, made durable with the next group's write (O_DSYNC carries the
+    // size change, as fdatasync does).
+    this.padTo(newSize);
     return true;
   }
 
@@ -313,7 +321,7 @@ export class FileTxnLog implements TxnLogSink {
    */
   private zeroAhead(fd: number, groupBytes: number): void {
     if (this.zeroedTo < this.position) this.zeroedTo = this.position;
-    if (groupBytes > ZERO_AHEAD || this.position + ZERO_AHEAD / 2 <= this.zeroedTo) return;
+    if (!this.zeroAheadDue(groupBytes, this.position)) return;
     const to = Math.min(this.zeroedTo + ZERO_AHEAD, this.fileSize - 1);
     if (to <= this.zeroedTo) return;
     writeFully(fd, zeros().subarray(0, to - this.zeroedTo), this.zeroedTo);
