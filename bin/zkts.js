@@ -4,7 +4,15 @@
 process.stdout.on('error', (e) => {
   if (e && e.code === 'EPIPE') process.exit(0);
 });
-require('../dist/cli.js')
+const path = require('path');
+const dist = path.join(__dirname, '..', 'dist');
+// The CLI's modules load from dist/.startup-cache-*.bin (sources + V8 code, src/util/startupCache.ts);
+// ZKTS_STARTUP_CACHE=off loads them with plain require().
+const cli =
+  process.env.ZKTS_STARTUP_CACHE === 'off'
+    ? require('../dist/cli.js')
+    : require('../dist/util/startupCache.js').loadThroughCache(dist, 'cli.js');
+cli
   .main(process.argv.slice(2))
   .then((code) => process.exit(code))
   .catch((e) => {
