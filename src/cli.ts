@@ -1,4 +1,3 @@
-import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { ConfigError, loadConfigFile } from './config/zooCfg';
 import { runStandalone } from './standalone';
@@ -136,6 +135,8 @@ export async function main(argv: string[]): Promise<number> {
       const script = path.join(__dirname, '..', 'scripts', 'zkServer.sh');
       const dflags = [...args.sysProps].map(([k, v]) => `-D${k}=${v}`).join(' ');
       const env = { ...process.env, SERVER_JVMFLAGS: `${process.env.SERVER_JVMFLAGS ?? ''} ${dflags}`.trim() };
+      // Required here: only the daemon verbs need child_process (start-up time).
+      const { spawnSync } = require('child_process') as typeof import('child_process');
       const r = spawnSync('bash', [script, args.command, ...args.rest], { stdio: 'inherit', env });
       return r.status ?? 1;
     }

@@ -12,35 +12,8 @@ import type { ZooKeeperServer } from '../server/zooKeeperServer';
 import { Logger } from '../util/logger';
 import { primaryNames, runCommand } from './commands';
 import { HttpEndpoint } from './httpEndpoint';
+import { AdminServerConfig } from './httpConfig';
 import { toJackson } from './json';
-
-export interface AdminServerConfig {
-  enabled: boolean;
-  address: string;
-  port: number;
-  commandUrl: string;
-  idleTimeoutMs: number;
-}
-
-/** Integer.getInteger: the property as a decimal int, else the default. */
-function javaInteger(v: string | undefined, dflt: number): number {
-  if (v === undefined) return dflt;
-  const t = v.trim();
-  if (!/^[+-]?\d+$/.test(t)) return dflt;
-  const n = Number(t);
-  return n > 2147483647 || n < -2147483648 ? dflt : n;
-}
-
-export function adminServerConfig(sysProps: Map<string, string>): AdminServerConfig {
-  return {
-    // zkts keeps the AdminServer off unless asked for (Apache 3.8 starts it by default).
-    enabled: (sysProps.get('zookeeper.admin.enableServer') ?? 'false').trim() === 'true',
-    address: sysProps.get('zookeeper.admin.serverAddress') ?? '0.0.0.0',
-    port: javaInteger(sysProps.get('zookeeper.admin.serverPort'), 8080),
-    commandUrl: sysProps.get('zookeeper.admin.commandURL') ?? '/commands',
-    idleTimeoutMs: javaInteger(sysProps.get('zookeeper.admin.idleTimeout'), 30000),
-  };
-}
 
 function htmlEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

@@ -9,12 +9,12 @@
 import type { ZooKeeperServer } from '../server/zooKeeperServer';
 import { Logger, silentLogger } from '../util/logger';
 import { adminContext, metricsProviderClass } from './adminContext';
-import { AdminServer, adminServerConfig } from './adminServer';
+import type { AdminServer } from './adminServer';
+import { adminServerConfig, prometheusConfig } from './httpConfig';
 import { PROMETHEUS_PROVIDER } from './metrics';
-import { PrometheusServer, prometheusConfig } from './prometheusServer';
+import type { PrometheusServer } from './prometheusServer';
 
 export { runFourLetterWord, FOUR_LETTER_CODES, FOUR_LETTER_WORDS } from './fourLetterWords';
-export { runCommand } from './commands';
 
 const DEFAULT_METRICS_PROVIDER = 'org.apache.zookeeper.metrics.impl.DefaultMetricsProvider';
 
@@ -49,6 +49,8 @@ export class AdminServices {
     const sys = this.zks.config.sysProps;
     try {
       if (metricsProviderClass(this.zks) === PROMETHEUS_PROVIDER) {
+        // Required here: a server without HTTP endpoints never loads Node's http (start-up time).
+        const { PrometheusServer } = require('./prometheusServer') as typeof import('./prometheusServer');
         const p = new PrometheusServer(adminContext(this.zks).metrics, prometheusConfig(sys), this.log);
         await p.start();
         this.prometheus = p;
@@ -58,6 +60,7 @@ export class AdminServices {
         if ((sys.get('zookeeper.admin.portUnification') ?? 'false') === 'true' || (sys.get('zookeeper.admin.forceHttps') ?? 'false') === 'true') {
           this.log.warn('admin.portUnification and admin.forceHttps are not supported: the AdminServer serves plain HTTP');
         }
+        const { AdminServer } = require('./adminServer') as typeof import('./adminServer');
         const a = new AdminServer(this.zks, cfg, this.log);
         await a.start();
         this.admin = a;

@@ -8,20 +8,9 @@
 import * as http from 'http';
 import { Logger } from '../util/logger';
 import { sendError } from './adminServer';
+import { PrometheusConfig } from './httpConfig';
 import { HttpEndpoint } from './httpEndpoint';
 import { PROMETHEUS_CONTENT_TYPE, ServerMetrics, writeTextFormat } from './metrics';
-
-export interface PrometheusConfig {
-  host: string;
-  port: number;
-}
-
-/** PrometheusMetricsProvider.configure: the metricsProvider.* keys of zoo.cfg. */
-export function prometheusConfig(sysProps: Map<string, string>): PrometheusConfig {
-  const port = Number.parseInt((sysProps.get('zookeeper.metricsProvider.httpPort') ?? '7000').trim(), 10);
-  if (!Number.isInteger(port)) throw new Error(`Invalid metricsProvider.httpPort: ${sysProps.get('zookeeper.metricsProvider.httpPort')}`);
-  return { host: sysProps.get('zookeeper.metricsProvider.httpHost') ?? '0.0.0.0', port };
-}
 
 export class PrometheusServer extends HttpEndpoint {
   constructor(

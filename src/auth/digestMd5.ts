@@ -1,4 +1,7 @@
-import { createHash, randomBytes } from 'crypto';
+import type * as Crypto from 'crypto';
+
+// Required on first use: crypto costs ~4 ms of start-up and only SASL needs it here.
+const crypto = (): typeof Crypto => require('crypto') as typeof Crypto;
 
 /** A failed SASL exchange (a wrong password, a replayed nonce, a malformed response). */
 export class SaslError extends Error {
@@ -13,7 +16,7 @@ export const SASL_PROTOCOL = 'zookeeper';
 export const SASL_SERVER_NAME = 'zk-sasl-md5';
 
 const md5 = (...parts: (string | Buffer)[]) => {
-  const h = createHash('md5');
+  const h = crypto().createHash('md5');
   for (const p of parts) h.update(p);
   return h.digest();
 };
@@ -51,7 +54,7 @@ export class DigestMd5Server {
     private readonly users: Map<string, string>,
     private readonly protocol = SASL_PROTOCOL,
     private readonly serverName = SASL_SERVER_NAME,
-    private readonly makeNonce: () => string = () => randomBytes(30).toString('base64'),
+    private readonly makeNonce: () => string = () => crypto().randomBytes(30).toString('base64'),
   ) {}
 
   get isComplete(): boolean {
