@@ -151,11 +151,15 @@ export class NodeStore {
    * its columns where they are as the tree grows; growing copies every column and frees the old ones,
    * and the allocator keeps those holes resident (~15-30 MB after a load of a million znodes). The
    * standalone server sets it (`-Dzkts.reserveZnodes`); embedded and test trees keep the small default.
+   * The reserve is taken at the first growth past 1,024 rows, not up front: V8 counts the columns as
+   * external memory, and ~200 MB of it at once cost a new server ~10 scavenges and a full GC (~5 ms of
+   * its start) for a tree that may never grow.
    */
   static defaultReserve = 1024;
+  private readonly reserveRows = NodeStore.defaultReserve;
 
   constructor() {
-    this.grow(Math.max(1024, NodeStore.defaultReserve));
+    this.grow(1024);
     this.resizeSlots(2048);
     const root = this.allocId();
     this.parent[root] = NONE;
@@ -199,7 +203,7 @@ export class NodeStore {
     if (this.freeIds.length > 0) id = this.freeIds.pop()!;
     else {
       // Grow by half: at a million znodes, doubling would leave up to a million unused rows.
-      if (this.top === this.cap) this.grow(Math.ceil(this.cap * 1.5));
+      if (this.top === this.cap) this.grow(Math.max(Math.ceil(this.cap * 1.5), this.reserveRows));
       id = this.top++;
     }
     this.count++;
@@ -219,7 +223,7 @@ export class NodeStore {
 
   /** Makes room for at least `rows` znodes without further copying (a snapshot load counts them first). */
   reserve(rows: number): void {
-    if (rows > this.cap) this.grow(rows);
+    if (rows > this.cap) this.grow(Math.max(rows, this.reserveRows));
     let size = this.slots.length;
     while (rows * 2 > size) size *= 2;
     if (size > this.slots.length) this.resizeSlots(size);

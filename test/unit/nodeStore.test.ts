@@ -281,17 +281,25 @@ describe('NodeStore', () => {
 });
 
 describe('NodeStore.defaultReserve', () => {
-  test('a store reserving rows keeps its columns in place while the tree fits', () => {
+  test('a store reserving rows takes them at its first growth and keeps its columns in place while the tree fits', () => {
     const before = NodeStore.defaultReserve;
     NodeStore.defaultReserve = 5000;
     try {
       const s = new NodeStore();
+      // Nothing reserved while the tree is small (a new server's start-up).
+      expect(s.czxid.length).toBe(1024);
+      for (let i = 0; i < 1100; i++) s.addChild(ROOT, `n${i}`);
       const columns = s.czxid;
-      for (let i = 0; i < 4000; i++) s.addChild(ROOT, `n${i}`);
+      expect(columns.length).toBe(5000);
+      for (let i = 1100; i < 4000; i++) s.addChild(ROOT, `n${i}`);
       expect(s.czxid).toBe(columns);
       for (let i = 4000; i < 6000; i++) s.addChild(ROOT, `n${i}`);
       expect(s.czxid).not.toBe(columns);
       expect(s.lookup('/n5999')).not.toBe(NONE);
+      // A snapshot load's reserve() also takes at least the default reserve.
+      const t = new NodeStore();
+      t.reserve(2000);
+      expect(t.czxid.length).toBe(5000);
     } finally {
       NodeStore.defaultReserve = before;
     }
