@@ -95,8 +95,9 @@ export class FileTxnSnapLog {
     return { zxid: tree.lastProcessedZxid, sessions, snapshot: loaded.file, txnsReplayed: replayed };
   }
 
-  snapshot(src: SnapshotSource, fsync = true): Promise<string> {
-    return writeSnapshot(this.snapDir, src, fsync);
+  /** `blocking`: before serving, the file calls are made inline (see writeSnapshot). */
+  snapshot(src: SnapshotSource, fsync = true, blocking = false): Promise<string> {
+    return writeSnapshot(this.snapDir, src, fsync, undefined, blocking);
   }
 
   /** PurgeTxnLog: keeps the newest `retain` snapshots and the logs they need; removes older files. */

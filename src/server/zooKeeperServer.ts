@@ -289,7 +289,8 @@ export class ZooKeeperServer {
   private async saveSnapshot(snapLog: FileTxnSnapLog, sync = false): Promise<string> {
     const src = this.snapshotSource();
     const t0 = performance.now();
-    const file = await snapLog.snapshot(src, sync && this.config.forceSync);
+    // The one written before serving (`sync`) blocks: nothing else is waiting for the event loop yet.
+    const file = await snapLog.snapshot(src, sync && this.config.forceSync, sync);
     if (this.observer !== null) this.observer.snapshotTaken(Math.round(performance.now() - t0));
     return file;
   }
