@@ -122,6 +122,34 @@ describe('snapshot write and read', () => {
     expect(fs.readFileSync(file).includes(w.buf.subarray(0, w.offset))).toBe(true);
   });
 
+  test('the snapshot written before serving (blocking) has the same bytes, fsyncs, and never waits for the event loop', async () => {
+    const tree = new DataTree();
+    create(tree, '/a', Buffer.alloc(3000, 1));
+    for (let i = 0; i < 3000; i++) create(tree, `/a/n${i}`, Buffer.from(`v${i}`));
+    const src = { tree, sessions: new Map([[SESSION, 30000]]), zxid: tree.lastProcessedZxid };
+    const fsyncSync = jest.spyOn(nodeFs, 'fsyncSync');
+    const fsyncAsync = jest.spyOn(nodeFs, 'fsync');
+    try {
+      let turns = 0;
+      const tick = setInterval(() => turns++, 0);
+      const blockingDir = path.join(dir(), 'blocking');
+      const blocking = await writeSnapshot(blockingDir, src, true, 0, true);
+      clearInterval(tick);
+      // Not one event-loop turn (timers, I/O callbacks) ran while it was written, though sliceMs is 0.
+      expect(turns).toBe(0);
+      // The file and the directory, inline; nothing through the thread pool.
+      expect(fsyncSync).toHaveBeenCalledTimes(2);
+      expect(fsyncAsync).not.toHaveBeenCalled();
+      const threaded = await writeSnapshot(path.join(dir(), 'threaded'), src, true, 0, false);
+      expect(fsyncAsync).toHaveBeenCalled();
+      expect(fs.readFileSync(blocking).equals(fs.readFileSync(threaded))).toBe(true);
+      expect(fs.readdirSync(blockingDir)).toEqual([path.basename(blocking)]);
+    } finally {
+      fsyncSync.mockRestore();
+      fsyncAsync.mockRestore();
+    }
+  });
+
   test('a walk that yields meets deletes and creates: deleted subtrees drop out, every node has its parent', async () => {
     const tree = new DataTree();
     create(tree, '/big');

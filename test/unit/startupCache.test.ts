@@ -196,3 +196,19 @@ describe('bin/zkts.js through the startup cache', () => {
     expect(cached.stdout).toMatch(/zkts/);
   });
 });
+
+describe('what loading the CLI costs', () => {
+  test('http, child_process and crypto are not loaded until a server needs them', () => {
+    const code = [
+      'const before = new Set(process.moduleLoadList);',
+      `require(${JSON.stringify(path.join(REPO, 'dist', 'cli.js'))});`,
+      "const loaded = process.moduleLoadList.filter((m) => !before.has(m) && m.startsWith('NativeModule ')).map((m) => m.slice(13));",
+      'process.stdout.write(JSON.stringify(loaded));',
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const loaded = JSON.parse(r.stdout) as string[];
+    expect(loaded).toContain('net');
+    for (const m of ['http', 'child_process', 'crypto']) expect(loaded).not.toContain(m);
+  });
+});
