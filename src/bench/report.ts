@@ -158,8 +158,18 @@ export function renderMarkdown(res: CompareResults, svgRel: string, notes: strin
 
   L.push(`## Memory, start-up, restart and snapshots (${num(o.bigNodes)} znodes)`);
   L.push('');
+  const caCerts = (res.lifecycle.zkts ?? []).some((l) => (l.startupCaCertsMs ?? []).length > 0);
   const lifeRows: [string, (l: LifecycleSample) => number, (x: number) => string][] = [
     ['time from process start to the first served request (empty data dir), ms', (l) => median(l.startupMs), (x) => num(x, 0)],
+    ...(caCerts
+      ? ([
+          [
+            '… zkts with NODE_EXTRA_CA_CERTS kept (this machine sets it; Node 20 parses it before any of zkts runs, and npm start and zkServer.sh drop it), ms; ratio to Apache’s start',
+            (l) => median(l.startupCaCertsMs ?? l.startupMs),
+            (x) => num(x, 0),
+          ],
+        ] as [string, (l: LifecycleSample) => number, (x: number) => string][])
+      : []),
     ['resident memory, empty', (l) => l.rssEmpty, mib],
     [`resident memory after loading ${num(o.smallNodes)} znodes of 100 B`, (l) => l.rssSmall, mib],
     [`resident memory after loading ${num(o.bigNodes)} znodes of 100 B`, (l) => l.rssBig, mib],

@@ -31,6 +31,11 @@ export interface LaunchOptions {
   startTimeoutMs?: number;
   /** zkts entry point (default ZKTS_BIN). */
   zktsBin?: string;
+  /**
+   * zkts is started as its launchers (npm start, scripts/zkServer.sh) start it: without
+   * NODE_EXTRA_CA_CERTS, which Node 20 parses at start for TLS the server never makes. true keeps it.
+   */
+  keepNodeCaCerts?: boolean;
 }
 
 export function freePort(): Promise<number> {
@@ -180,7 +185,8 @@ export class ServerProcess {
     let child: ChildProcess;
     try {
       // NODE_PATH: a zkts build copied elsewhere (snapshotBuild) still finds the repo's node_modules.
-      const env = { ...process.env, NODE_PATH: [path.join(REPO_ROOT, 'node_modules'), process.env.NODE_PATH].filter(Boolean).join(path.delimiter) };
+      const env: NodeJS.ProcessEnv = { ...process.env, NODE_PATH: [path.join(REPO_ROOT, 'node_modules'), process.env.NODE_PATH].filter(Boolean).join(path.delimiter) };
+      if (o.kind === 'zkts' && o.keepNodeCaCerts !== true) delete env.NODE_EXTRA_CA_CERTS;
       child = spawn(cmd, args, { cwd: o.workDir, stdio: ['ignore', fd, fd], env });
     } finally {
       fs.closeSync(fd);
@@ -273,11 +279,22 @@ export class ServerProcess {
  * comparison then runs one build throughout, even if dist/ is rebuilt meanwhile.
  */
 export function snapshotBuild(dir: string): string {
-  fs.cpSync(path.join(REPO_ROOT, 'dist'), path.join(dir, 'dist'), { recursive: true });
+  fs.cpSync(path.join(REPO_ROOT, 'dist'), path.join(dir, 'dist'), { recursive: true, preserveTimestamps: true });
   fs.mkdirSync(path.join(dir, 'bin'), { recursive: true });
   fs.copyFileSync(ZKTS_BIN, path.join(dir, 'bin', 'zkts.js'));
   fs.copyFileSync(path.join(REPO_ROOT, 'package.json'), path.join(dir, 'package.json'));
   return path.join(dir, 'bin', 'zkts.js');
+}
+
+/**
+ * Runs `zkts version` once with the node flags the servers will get, so that the startup cache for
+ * them exists (src/util/startupCache.ts) and no measured start is the one that writes it, as after
+ * `npm run build` for a plain start.
+ */
+export function warmStartupCache(zktsBin: string, nodeArgs: string[] = []): void {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  spawnSync(process.execPath, [...nodeArgs, zktsBin, 'version'], { stdio: 'ignore', env });
 }
 
 function tail(file: string, lines = 20): string {

@@ -97,6 +97,18 @@ describe('scripts/zkServer.sh', () => {
     expect(r.status).toBe(1);
   });
 
+  test('the server starts without NODE_EXTRA_CA_CERTS (Node 20 parses it at start; zkts makes no TLS connections)', () => {
+    // Node warns at start about a file it cannot read: the warning shows whether the variable got through.
+    const env = { ...process.env, ZOO_LOG_DIR: dir, NODE_EXTRA_CA_CERTS: path.join(dir, 'no-such-ca.pem') };
+    const direct = spawnSync('node', [path.join(root, 'bin/zkts.js'), 'version'], { env, encoding: 'utf8', timeout: 20000 });
+    expect(direct.stderr).toContain('extra certs');
+    const viaScript = spawnSync('bash', [script, '--config', dir, 'start-foreground', path.join(dir, 'missing.cfg')], { env, encoding: 'utf8', timeout: 20000 });
+    expect(viaScript.status).toBe(2);
+    expect(`${viaScript.stdout}${viaScript.stderr}`).not.toContain('extra certs');
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+    expect(pkg.scripts.start).toMatch(/^env -u NODE_EXTRA_CA_CERTS node bin\/zkts\.js start-foreground /);
+  });
+
   test('start-foreground names a bad memory property and exits 2', () => {
     for (const prop of ['zkts.heapGrowthPercent=lots', 'zkts.youngGenerationMb=-1']) {
       const r = spawnSync('node', [path.join(root, 'bin/zkts.js'), 'start-foreground', `-D${prop}`, path.join(dir, 'zoo.cfg')], { encoding: 'utf8', timeout: 20000 });
