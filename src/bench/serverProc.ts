@@ -72,14 +72,22 @@ export function zooCfgText(dataDir: string, port: number, extra: Record<string, 
 
 /**
  * Kills the server if this process goes away without stopping it: a small node process holding a
- * pipe from us notices EOF and sends SIGTERM, then SIGKILL.
+ * pipe from us notices EOF and sends SIGTERM, then SIGKILL. It is started and ready ("r" on its stdout)
+ * before the server, then told the server's pid ("p<pid>\n"): starting both at once had its own Node
+ * start compete with the server's for the CPU while the server's start-up was being timed.
  */
 const WATCHDOG_SRC = `
-const pid = Number(process.argv[1]);
+let pid = 0;
 let armed = true;
-process.stdin.on('data', (d) => { if (String(d).includes('d')) { armed = false; process.exit(0); } });
+let got = '';
+process.stdin.on('data', (d) => {
+  got += String(d);
+  if (got.includes('d')) { armed = false; process.exit(0); }
+  const m = /p(\\d+)\\n/.exec(got);
+  if (m) pid = Number(m[1]);
+});
 const fire = () => {
-  if (!armed) process.exit(0);
+  if (!armed || pid === 0) process.exit(0);
   try { process.kill(pid, 'SIGTERM'); } catch { process.exit(0); }
   const t0 = Date.now();
   setInterval(() => {
@@ -91,7 +99,27 @@ process.stdin.on('end', fire);
 process.stdin.on('close', fire);
 process.stdin.on('error', fire);
 process.stdin.resume();
+process.stdout.write('r');
 `;
+
+/** A watchdog (WATCHDOG_SRC) that has started and is waiting for the server's pid. */
+async function startWatchdog(): Promise<ChildProcess | null> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  const dog = spawn(process.execPath, ['-e', WATCHDOG_SRC], { stdio: ['pipe', 'pipe', 'ignore'], env });
+  dog.on('error', () => undefined);
+  dog.stdin?.on('error', () => undefined);
+  const ready = await new Promise<boolean>((resolve) => {
+    dog.stdout?.once('data', () => resolve(true));
+    dog.once('exit', () => resolve(false));
+    dog.once('error', () => resolve(false));
+  });
+  if (!ready) return null;
+  dog.stdout?.destroy();
+  dog.unref();
+  (dog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  return dog;
+}
 
 let clkTck = 0;
 /** Clock ticks per second of /proc/<pid>/stat times. */
@@ -181,6 +209,7 @@ export class ServerProcess {
       cmd = process.execPath;
       args = [...(o.runtimeArgs ?? []), o.zktsBin ?? ZKTS_BIN, 'start-foreground', cfgFile];
     }
+    const dog = await startWatchdog();
     const t0 = performance.now();
     let child: ChildProcess;
     try {
@@ -191,14 +220,7 @@ export class ServerProcess {
     } finally {
       fs.closeSync(fd);
     }
-    let dog: ChildProcess | null = null;
-    if (child.pid !== undefined) {
-      dog = spawn(process.execPath, ['-e', WATCHDOG_SRC, String(child.pid)], { stdio: ['pipe', 'ignore', 'ignore'] });
-      dog.on('error', () => undefined);
-      dog.stdin?.on('error', () => undefined);
-      dog.unref();
-      (dog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-    }
+    if (child.pid !== undefined) dog?.stdin?.write(`p${child.pid}\n`);
     child.on('error', () => undefined);
     const sp = new ServerProcess(o, child, dog);
     try {
@@ -233,7 +255,8 @@ export class ServerProcess {
         last = (e as Error).message;
       }
       if (performance.now() > deadline) throw new Error(`${this.kind}: no reply within ${timeoutMs} ms (last: ${last}); log ${this.logFile}:\n${tail(this.logFile)}`);
-      await sleep(5);
+      // Both servers are polled alike; at 2 ms the poll adds ~1 ms on average to a start-up time.
+      await sleep(2);
     }
   }
 
@@ -287,14 +310,15 @@ export function snapshotBuild(dir: string): string {
 }
 
 /**
- * Runs `zkts version` once with the node flags the servers will get, so that the startup cache for
- * them exists (src/util/startupCache.ts) and no measured start is the one that writes it, as after
- * `npm run build` for a plain start.
+ * Writes the startup cache of the zkts build at `zktsBin` for the node flags the servers will get
+ * (src/util/warmStartupCache.ts), as `npm run build` writes it for none: no measured start is the one
+ * that writes it.
  */
 export function warmStartupCache(zktsBin: string, nodeArgs: string[] = []): void {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const dist = path.join(path.dirname(zktsBin), '..', 'dist');
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_PATH: [path.join(REPO_ROOT, 'node_modules'), process.env.NODE_PATH].filter(Boolean).join(path.delimiter) };
   delete env.NODE_EXTRA_CA_CERTS;
-  spawnSync(process.execPath, [...nodeArgs, zktsBin, 'version'], { stdio: 'ignore', env });
+  spawnSync(process.execPath, [...nodeArgs, path.join(dist, 'util', 'warmStartupCache.js'), dist], { stdio: 'ignore', env, timeout: 60_000 });
 }
 
 function tail(file: string, lines = 20): string {

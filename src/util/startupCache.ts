@@ -185,18 +185,68 @@ export function joinRelative(from: string, spec: string): string | null {
 }
 
 /**
- * Loads `entry` (relative to distDir, e.g. 'cli.js') and everything it requires from the dist
- * directory through the startup cache; returns the entry's exports.
+ * The modules of one dist directory loaded through its cache file. `load` gives a module's exports
+ * (each module once); `save` rewrites the file with V8's code for every module loaded so far, including
+ * the functions compiled since (V8 caches what a script has compiled by then).
  */
-export function loadThroughCache(distDir: string, entry: string, stats?: StartupCacheStats): unknown {
-  const file = cacheFile(distDir);
-  const cached = readCache(file);
-  const bareRequire = createRequire(path.join(distDir, entry));
-  const modules = new Map<string, LoadedModule>();
-  const scripts = new Map<string, { entry: Entry; script: vm.Script; fresh: boolean }>();
-  let compiled = 0;
+export class StartupCache {
+  readonly file: string;
+  private readonly entries: Map<string, Entry>;
+  private readonly bareRequire: NodeJS.Require;
+  private readonly modules = new Map<string, LoadedModule>();
+  private readonly scripts = new Map<string, { entry: Entry; script: vm.Script; fresh: boolean }>();
+  /** Modules compiled from their source (no code in the cache, or code V8 refused). */
+  compiled = 0;
 
-  const resolveRelative = (from: string, spec: string): string | null => {
+  constructor(readonly distDir: string) {
+    this.file = cacheFile(distDir);
+    this.entries = readCache(this.file);
+    this.bareRequire = createRequire(path.join(distDir, 'index.js'));
+  }
+
+  /** Modules loaded so far, and of those how many ran V8 code from the cache. */
+  get loaded(): number {
+    return this.scripts.size;
+  }
+
+  /** Exports of the module at `rel` (relative to distDir, e.g. 'cli.js'), loading it if need be. */
+  load(rel: string): unknown {
+    const known = this.modules.get(rel);
+    if (known !== undefined) return known.exports;
+    const filename = path.join(this.distDir, rel);
+    const st = fs.statSync(filename);
+    let e = this.entries.get(rel);
+    if (e === undefined || e.size !== st.size || e.mtimeMs !== st.mtimeMs) {
+      e = { file: rel, size: st.size, mtimeMs: st.mtimeMs, source: fs.readFileSync(filename, 'utf8'), code: null };
+      this.entries.set(rel, e);
+    }
+    const script = new vm.Script(WRAP_HEAD + e.source + WRAP_TAIL, { filename, cachedData: e.code ?? undefined });
+    const fresh = e.code === null || script.cachedDataRejected === true;
+    if (fresh) this.compiled++;
+    this.scripts.set(rel, { entry: e, script, fresh });
+    const mod: LoadedModule = { exports: {}, id: filename, filename, loaded: false };
+    this.modules.set(rel, mod);
+    const req = (spec: string): unknown => {
+      if (spec.startsWith('./') || spec.startsWith('../')) {
+        const target = this.resolveRelative(rel, spec);
+        if (target !== null) return this.load(target);
+        return this.bareRequire(path.resolve(path.dirname(filename), spec));
+      }
+      return this.bareRequire(spec);
+    };
+    const fn = script.runInThisContext() as (e: unknown, r: unknown, m: unknown, f: string, d: string) => void;
+    fn.call(mod.exports, mod.exports, req, mod, filename, path.dirname(filename));
+    mod.loaded = true;
+    return mod.exports;
+  }
+
+  /** Writes the cache file; `all`: new code for every loaded module, not only those compiled afresh. */
+  save(all = false): boolean {
+    for (const s of this.scripts.values()) if (all || s.fresh) s.entry.code = s.script.createCachedData();
+    return writeCache(this.file, this.entries.values());
+  }
+
+  private resolveRelative(from: string, spec: string): string | null {
     let base = joinRelative(from, spec);
     if (base === null) {
       base = path.posix.normalize(path.posix.join(path.posix.dirname(from), spec));
@@ -204,55 +254,29 @@ export function loadThroughCache(distDir: string, entry: string, stats?: Startup
     }
     for (const c of [base + '.js', base, base + '/index.js']) {
       if (!c.endsWith('.js')) continue;
-      if (cached.has(c) || modules.has(c)) return c;
+      if (this.entries.has(c) || this.modules.has(c)) return c;
       try {
-        if (fs.statSync(path.join(distDir, c)).isFile()) return c;
+        if (fs.statSync(path.join(this.distDir, c)).isFile()) return c;
       } catch {
         // try the next candidate
       }
     }
     return null;
-  };
-
-  const load = (rel: string): unknown => {
-    const known = modules.get(rel);
-    if (known !== undefined) return known.exports;
-    const filename = path.join(distDir, rel);
-    const st = fs.statSync(filename);
-    let e = cached.get(rel);
-    if (e === undefined || e.size !== st.size || e.mtimeMs !== st.mtimeMs) {
-      e = { file: rel, size: st.size, mtimeMs: st.mtimeMs, source: fs.readFileSync(filename, 'utf8'), code: null };
-      cached.set(rel, e);
-    }
-    const script = new vm.Script(WRAP_HEAD + e.source + WRAP_TAIL, { filename, cachedData: e.code ?? undefined });
-    const fresh = e.code === null || script.cachedDataRejected === true;
-    if (fresh) compiled++;
-    scripts.set(rel, { entry: e, script, fresh });
-    const mod: LoadedModule = { exports: {}, id: filename, filename, loaded: false };
-    modules.set(rel, mod);
-    const req = (spec: string): unknown => {
-      if (spec.startsWith('./') || spec.startsWith('../')) {
-        const target = resolveRelative(rel, spec);
-        if (target !== null) return load(target);
-        return bareRequire(path.resolve(path.dirname(filename), spec));
-      }
-      return bareRequire(spec);
-    };
-    const fn = script.runInThisContext() as (e: unknown, r: unknown, m: unknown, f: string, d: string) => void;
-    fn.call(mod.exports, mod.exports, req, mod, filename, path.dirname(filename));
-    mod.loaded = true;
-    return mod.exports;
-  };
-
-  const exports = load(entry.split(path.sep).join('/'));
-  let written = false;
-  if (compiled > 0) {
-    for (const s of scripts.values()) if (s.fresh) s.entry.code = s.script.createCachedData();
-    written = writeCache(file, cached.values());
   }
+}
+
+/**
+ * Loads `entry` (relative to distDir, e.g. 'cli.js') and everything it requires from the dist
+ * directory through the startup cache, and rewrites the cache if anything had to be compiled;
+ * returns the entry's exports.
+ */
+export function loadThroughCache(distDir: string, entry: string, stats?: StartupCacheStats): unknown {
+  const cache = new StartupCache(distDir);
+  const exports = cache.load(entry.split(path.sep).join('/'));
+  const written = cache.compiled > 0 ? cache.save() : false;
   if (stats !== undefined) {
-    stats.loaded = scripts.size;
-    stats.fromCache = scripts.size - compiled;
+    stats.loaded = cache.loaded;
+    stats.fromCache = cache.loaded - cache.compiled;
     stats.written = written;
   }
   return exports;

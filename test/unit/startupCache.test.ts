@@ -212,3 +212,42 @@ describe('what loading the CLI costs', () => {
     for (const m of ['http', 'child_process', 'crypto']) expect(loaded).not.toContain(m);
   });
 });
+
+describe('the warm-up run (npm run build)', () => {
+  let copy: string;
+  beforeAll(() => {
+    copy = fs.mkdtempSync(path.join(os.tmpdir(), 'zkts-warm-test-'));
+    fs.cpSync(path.join(REPO, 'dist'), path.join(copy, 'dist'), {
+      recursive: true,
+      preserveTimestamps: true,
+      filter: (f) => !path.basename(f).startsWith('.startup-cache-'),
+    });
+  });
+  afterAll(() => fs.rmSync(copy, { recursive: true, force: true }));
+
+  const codeBytes = (file: string): number => {
+    const buf = fs.readFileSync(file);
+    const header = JSON.parse(buf.toString('utf8', 29, 29 + buf.readUInt32LE(21))) as { modules: { codeBytes: number }[] };
+    return header.modules.reduce((n, m) => n + m.codeBytes, 0);
+  };
+  const env = { ...process.env, NODE_PATH: path.join(REPO, 'node_modules') };
+  const dist = (): string => path.join(copy, 'dist');
+  const file = (): string => path.join(dist(), path.basename(cacheFile('/')));
+
+  test('serves a session and caches the code it ran: more than the top level, and a start then compiles nothing', () => {
+    const load = `const s = { loaded: 0, fromCache: 0, written: false }; require(${JSON.stringify(path.join(REPO, 'dist', 'util', 'startupCache.js'))}).loadThroughCache(${JSON.stringify(dist())}, 'cli.js', s); process.stdout.write(JSON.stringify(s))`;
+    // Plain node, no flags: the file name the warm-up (a script, no flags) writes too.
+    const script = path.join(copy, 'load.js');
+    fs.writeFileSync(script, load);
+    const first = JSON.parse(spawnSync(process.execPath, [script], { encoding: 'utf8', env }).stdout);
+    expect(first.written).toBe(true);
+    const topLevelOnly = codeBytes(file());
+    const warm = spawnSync(process.execPath, [path.join(dist(), 'util', 'warmStartupCache.js'), dist()], { encoding: 'utf8', env, timeout: 60000 });
+    expect(warm.status).toBe(0);
+    expect(warm.stderr).toBe('');
+    expect(codeBytes(file())).toBeGreaterThan(topLevelOnly * 1.1);
+    const after = JSON.parse(spawnSync(process.execPath, [script], { encoding: 'utf8', env }).stdout);
+    expect(after).toEqual({ loaded: first.loaded, fromCache: first.loaded, written: false });
+    expect(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('zkts-warm-') && !copy.endsWith(f))).toEqual([]);
+  }, 60000);
+});
