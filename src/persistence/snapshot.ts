@@ -8,7 +8,7 @@ import { DuplicateNameError, NONE, NodeStore, ROOT } from '../tree/nodeStore';
 import { copyBytes } from '../util/bytes';
 import { Adler32 } from './adler32';
 import { FileWindow } from './fileWindow';
-import { CorruptDataError, VERSION, fsyncDir, zxidFromName } from './txnLog';
+import { CorruptDataError, VERSION, fsyncDir, fsyncDirSync, zxidFromName } from './txnLog';
 
 /** "ZKSN": the snapshot file magic. */
 export const SNAP_MAGIC = 0x5a4b534e;
@@ -82,18 +82,7 @@ const inlineIo: SnapshotIo = {
       // as fs.close's callback: nothing to do about a failed close
     }
   },
-  fsyncDir: async (dir) => {
-    try {
-      const fd = fs.openSync(dir, 'r');
-      try {
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-    } catch {
-      // Some file systems cannot fsync a directory; the data files are still synced.
-    }
-  },
+  fsyncDir: async (dir) => fsyncDirSync(dir),
 };
 
 /** Streams bytes to a file in large writes while keeping the Adler32 of everything written. */

@@ -51,9 +51,9 @@ test('small groups: zeros are written a block ahead of the end, from where the l
   let zxid = 1;
   append(log, zxid++, 1000);
   await flush(log);
-  // The group (the header went out before it, through the thread pool), the padded size, then a block
-  // of zeros right after the group.
-  const first = dataWrites()[0];
+  // The header, the group, the padded size, then a block of zeros right after the group.
+  expect(dataWrites()[0]).toEqual({ position: 0, length: 16, zeros: false });
+  const first = dataWrites()[1];
   expect(first.position).toBe(16);
   expect(zeroBlocks()).toEqual([{ position: first.position + first.length, length: ZERO_AHEAD, zeros: true }]);
   let zeroedTo = first.position + first.length + ZERO_AHEAD;
