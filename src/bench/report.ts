@@ -160,7 +160,7 @@ export function renderMarkdown(res: CompareResults, svgRel: string, notes: strin
   L.push('');
   const caCerts = (res.lifecycle.zkts ?? []).some((l) => (l.startupCaCertsMs ?? []).length > 0);
   const lifeRows: [string, (l: LifecycleSample) => number, (x: number) => string][] = [
-    ['time from process start to the first served request (empty data dir), ms', (l) => median(l.startupMs), (x) => num(x, 0)],
+    ['time from process start to the first served request (empty data dir; each server started with nothing else running), ms', (l) => median(l.startupMs), (x) => num(x, 0)],
     ...(caCerts
       ? ([
           [
@@ -207,7 +207,7 @@ export function renderMarkdown(res: CompareResults, svgRel: string, notes: strin
   if (lifeErr > 0) L.push(`**${lifeErr} requests failed in the ${num(o.bigNodes)}-znode runs.**`);
   L.push(
     'Both servers write a snapshot when the txns since the last one pass snapCount/2 plus a random share of snapCount/2, and skip one while another is being written; ' +
-      'at start-up Apache writes one before serving; zkts writes it while serving (before serving only when it removed ephemerals of sessions that ended while it was down, as that changes the tree without a txn), so its restart time does not include it.',
+      'at start-up Apache writes one before serving; zkts writes it while serving (before serving only when there is none yet, as in an empty data dir, or when it removed ephemerals of sessions that ended while it was down, as that changes the tree without a txn), so its restart time does not include it.',
   );
   L.push('');
   L.push('## Loopback round trip');
