@@ -232,31 +232,61 @@ export class ServerProcess {
     return sp;
   }
 
+  /**
+   * Polls until a request is answered. An attempt that connects but gets no answer is left waiting
+   * while new ones start every 20 ms: Apache binds its port before it serves, and a connection made in
+   * between was neither answered nor closed, so a poll that waited on it measured ~5.2 s start-ups
+   * (the attempt's 5 s timeout) in about half of Apache's starts.
+   */
   private async waitServing(t0: number, timeoutMs: number): Promise<void> {
     const deadline = t0 + timeoutMs;
     let last = '';
-    for (;;) {
-      if (this.exited) throw new Error(`${this.kind} exited during startup (${this.child.exitCode ?? this.child.signalCode}); log ${this.logFile}:\n${tail(this.logFile)}`);
+    let served = NaN;
+    let inFlight = 0;
+    let lastStart = -Infinity;
+    const open = new Set<BenchConnection>();
+    const attempt = async (): Promise<void> => {
+      inFlight++;
+      let c: BenchConnection | null = null;
       try {
-        const c = await BenchConnection.connect({ host: '127.0.0.1', port: this.port, connectTimeoutMs: 5000 });
+        c = await BenchConnection.connect({ host: '127.0.0.1', port: this.port, connectTimeoutMs: timeoutMs });
+        open.add(c);
+        const conn = c;
         const ok = await new Promise<boolean>((resolve) => {
-          c.onReply = () => resolve(true);
-          c.onClose = () => resolve(false);
-          sendExists(c, '/', performance.now());
+          conn.onReply = () => resolve(true);
+          conn.onClose = () => resolve(false);
+          sendExists(conn, '/', performance.now());
         });
-        const t1 = performance.now();
-        c.destroy();
-        if (ok) {
-          this.startupMs = t1 - t0;
-          return;
-        }
-        last = 'closed before the first reply';
+        if (ok && Number.isNaN(served)) served = performance.now();
+        if (!ok) last = 'closed before the first reply';
       } catch (e) {
         last = (e as Error).message;
+      } finally {
+        inFlight--;
+        if (c !== null) {
+          open.delete(c);
+          c.destroy();
+        }
       }
-      if (performance.now() > deadline) throw new Error(`${this.kind}: no reply within ${timeoutMs} ms (last: ${last}); log ${this.logFile}:\n${tail(this.logFile)}`);
-      // Both servers are polled alike; at 2 ms the poll adds ~1 ms on average to a start-up time.
-      await sleep(2);
+    };
+    try {
+      for (;;) {
+        if (!Number.isNaN(served)) {
+          this.startupMs = served - t0;
+          return;
+        }
+        if (this.exited) throw new Error(`${this.kind} exited during startup (${this.child.exitCode ?? this.child.signalCode}); log ${this.logFile}:\n${tail(this.logFile)}`);
+        const now = performance.now();
+        if (now > deadline) throw new Error(`${this.kind}: no reply within ${timeoutMs} ms (last: ${last}); log ${this.logFile}:\n${tail(this.logFile)}`);
+        if ((inFlight === 0 || now - lastStart >= 20) && inFlight < 50) {
+          lastStart = now;
+          void attempt();
+        }
+        // Both servers are polled alike; at 2 ms the poll adds ~1 ms on average to a start-up time.
+        await sleep(2);
+      }
+    } finally {
+      for (const c of open) c.destroy();
     }
   }
 
