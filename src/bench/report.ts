@@ -114,7 +114,7 @@ export function renderMarkdown(res: CompareResults, svgRel: string, notes: strin
   );
   L.push(
     `- Apache: \`java -cp zookeeper.jar:slf4j-simple.jar org.apache.zookeeper.server.ZooKeeperServerMain zoo.cfg\` with the JVM's default heap (no -Xmx)${o.apacheJvmArgs.length > 0 ? ` and ${o.apacheJvmArgs.join(' ')}` : ''}; ` +
-      `zkts: \`node bin/zkts.js start-foreground zoo.cfg\`${o.zktsNodeArgs.length > 0 ? ` with ${o.zktsNodeArgs.join(' ')}` : ''}.`,
+      `zkts: \`node bin/zkts.js start-foreground zoo.cfg\`${o.zktsNodeArgs.length > 0 ? ` with ${o.zktsNodeArgs.join(' ')}` : ''}, without NODE_EXTRA_CA_CERTS as npm start and zkServer.sh run it, its startup cache written beforehand as npm run build writes it.`,
   );
   L.push(
     `- Load: \`zkts bench\` (src/bench) on the same machine — sessions spread over worker threads, each keeping K requests in flight, replies matched in order. ` +
