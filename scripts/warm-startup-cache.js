@@ -10,6 +10,11 @@ warmStartupCache(path.join(__dirname, '..', 'dist')).then(
   (r) => {
     const what = r.written ? 'written' : 'not writable, left as it was';
     console.log(`startup cache: ${r.modules} modules, ${what}${r.failure === null ? '' : ` (the warm-up server stopped early: ${r.failure})`}`);
+    // A warm-up given up may have left its server running: the build goes on regardless.
+    process.exit(0);
   },
-  (e) => console.error(`startup cache: ${e.message}`),
+  (e) => {
+    console.error(`startup cache: ${e.message}`);
+    process.exit(0);
+  },
 );

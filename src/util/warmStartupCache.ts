@@ -71,16 +71,27 @@ async function serveOneSession(cache: StartupCache, dir: string): Promise<void> 
   await exited;
 }
 
-/** Runs the warm-up against `distDir` and writes its startup cache. */
-export async function warmStartupCache(distDir: string): Promise<WarmResult> {
+/**
+ * Runs the warm-up against `distDir` and writes its startup cache. A warm-up that has not finished
+ * within `timeoutMs` is given up (the cache is still written); the caller should then exit the process,
+ * as that server may still be running.
+ */
+export async function warmStartupCache(distDir: string, timeoutMs = 30_000): Promise<WarmResult> {
   const cache = new StartupCache(distDir);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zkts-warm-'));
   let failure: string | null = null;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await serveOneSession(cache, dir);
+    await Promise.race([
+      serveOneSession(cache, dir),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no end within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
   } catch (e) {
     failure = (e as Error).message;
   } finally {
+    clearTimeout(timer);
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const written = cache.loaded > 0 && cache.save(true);

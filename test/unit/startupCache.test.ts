@@ -250,4 +250,14 @@ describe('the warm-up run (npm run build)', () => {
     expect(after).toEqual({ loaded: first.loaded, fromCache: first.loaded, written: false });
     expect(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('zkts-warm-') && !copy.endsWith(f))).toEqual([]);
   }, 60000);
+
+  test('a warm-up that does not finish in time is given up: the cache is written all the same', () => {
+    const code = `require(${JSON.stringify(path.join(REPO, 'dist', 'util', 'warmStartupCache.js'))}).warmStartupCache(${JSON.stringify(dist())}, 1).then((r) => { process.stdout.write(JSON.stringify(r)); process.exit(0); })`;
+    const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', env, timeout: 60000 });
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout) as { modules: number; written: boolean; failure: string | null };
+    expect(out.failure).toBe('no end within 1 ms');
+    expect(out.written).toBe(true);
+    expect(out.modules).toBeGreaterThan(10);
+  }, 60000);
 });
