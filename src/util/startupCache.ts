@@ -4,7 +4,7 @@
  * A plain `require` of the CLI reads ~60 files, probes the file system to resolve each name and
  * compiles every function it runs: ~40 ms of a ~100 ms start on a small machine. Here the modules'
  * sources and V8 code caches (vm.Script cachedData) sit in dist/.startup-cache-<node>-<arch>.bin;
- * a module is taken from it when its file's size and mtime still match, and compiled afresh from disk
+ * a module is taken from it when its file's size, mtime and ctime still match, and compiled afresh from disk
  * otherwise (V8 itself refuses code compiled by another V8 or under other flags). Whenever something
  * had to be compiled the file is rewritten once the entry module has loaded: before the CLI changes
  * any V8 flag, as code cached under changed flags would be refused on the next start.
@@ -17,7 +17,7 @@ import { createRequire } from 'module';
 import * as path from 'path';
 import * as vm from 'vm';
 
-const MAGIC = 'ZKTS-STARTUP-CACHE-3\n';
+const MAGIC = 'ZKTS-STARTUP-CACHE-4\n';
 // MAGIC, u32 header length, u32 checksum of the header and the code, the header (JSON), every module's
 // V8 code, then every module's source.
 const PREFIX = MAGIC.length + 8;
@@ -30,6 +30,7 @@ interface Entry {
   file: string;
   size: number;
   mtimeMs: number;
+  ctimeMs: number;
   source: string;
   code: Buffer | null;
 }
@@ -37,7 +38,7 @@ interface Entry {
 interface Header {
   node: string;
   arch: string;
-  modules: { file: string; size: number; mtimeMs: number; sourceBytes: number; codeBytes: number }[];
+  modules: { file: string; size: number; mtimeMs: number; ctimeMs: number; sourceBytes: number; codeBytes: number }[];
 }
 
 interface LoadedModule {
@@ -120,7 +121,7 @@ function readCache(file: string): Map<string, Entry> {
       const source = buf.toString('utf8', sourceAt, sourceAt + m.sourceBytes);
       sourceAt += m.sourceBytes;
       if (sourceAt > buf.length) return new Map();
-      entries.set(m.file, { file: m.file, size: m.size, mtimeMs: m.mtimeMs, source, code });
+      entries.set(m.file, { file: m.file, size: m.size, mtimeMs: m.mtimeMs, ctimeMs: m.ctimeMs, source, code });
     }
   } catch {
     return new Map();
@@ -134,7 +135,7 @@ function writeCache(file: string, entries: Iterable<Entry>): boolean {
   const sources: Buffer[] = [];
   for (const e of entries) {
     const src = Buffer.from(e.source, 'utf8');
-    header.modules.push({ file: e.file, size: e.size, mtimeMs: e.mtimeMs, sourceBytes: src.length, codeBytes: e.code?.length ?? 0 });
+    header.modules.push({ file: e.file, size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, sourceBytes: src.length, codeBytes: e.code?.length ?? 0 });
     sources.push(src);
     if (e.code !== null) codes.push(e.code);
   }
@@ -216,8 +217,10 @@ export class StartupCache {
     const filename = path.join(this.distDir, rel);
     const st = fs.statSync(filename);
     let e = this.entries.get(rel);
-    if (e === undefined || e.size !== st.size || e.mtimeMs !== st.mtimeMs) {
-      e = { file: rel, size: st.size, mtimeMs: st.mtimeMs, source: fs.readFileSync(filename, 'utf8'), code: null };
+    // ctime too: it cannot be set back (utimes, tar and npm's fixed mtimes can make a replaced file's
+    // size and mtime those of the old one).
+    if (e === undefined || e.size !== st.size || e.mtimeMs !== st.mtimeMs || e.ctimeMs !== st.ctimeMs) {
+      e = { file: rel, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, source: fs.readFileSync(filename, 'utf8'), code: null };
       this.entries.set(rel, e);
     }
     const script = new vm.Script(WRAP_HEAD + e.source + WRAP_TAIL, { filename, cachedData: e.code ?? undefined });
