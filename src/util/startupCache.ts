@@ -3,11 +3,12 @@
  *
  * A plain `require` of the CLI reads ~60 files, probes the file system to resolve each name and
  * compiles every function it runs: ~40 ms of a ~100 ms start on a small machine. Here the modules'
- * sources and V8 code caches (vm.Script cachedData) sit in dist/.startup-cache-<node>-<arch>.bin;
- * a module is taken from it when its file's size, mtime and ctime still match, and compiled afresh from disk
- * otherwise (V8 itself refuses code compiled by another V8 or under other flags). Whenever something
- * had to be compiled the file is rewritten once the entry module has loaded: before the CLI changes
- * any V8 flag, as code cached under changed flags would be refused on the next start.
+ * sources and V8 code caches (vm.Script cachedData) sit in dist/.startup-cache-<node>-<arch>.bin. A
+ * module is taken from it while its file's size, mtime and ctime match, and read and compiled from disk
+ * otherwise; V8 itself refuses code compiled by another V8 or under other flags. Whenever something had
+ * to be compiled the file is rewritten once the entry module has loaded, before the CLI changes any V8
+ * flag (code cached under changed flags would be refused on the next start), so it then holds the
+ * modules' top level only; the build's warm-up run (warmStartupCache.ts) caches a first session's code.
  *
  * Modules keep their real file names, so stack traces read as with require(). Names that are not
  * relative (built-ins, node_modules) go to Node's own require.
