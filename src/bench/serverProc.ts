@@ -249,7 +249,8 @@ export class ServerProcess {
       inFlight++;
       let c: BenchConnection | null = null;
       try {
-        c = await BenchConnection.connect({ host: '127.0.0.1', port: this.port, connectTimeoutMs: timeoutMs });
+        // Its own timeout only bounds how long a stuck attempt holds a socket: others start meanwhile.
+        c = await BenchConnection.connect({ host: '127.0.0.1', port: this.port, connectTimeoutMs: 5000 });
         open.add(c);
         const conn = c;
         const ok = await new Promise<boolean>((resolve) => {
