@@ -6,7 +6,6 @@
  */
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as path from 'path';
 import { BenchConnection } from './conn';
 import { sendExists } from './loader';
@@ -38,16 +37,17 @@ export interface LaunchOptions {
   keepNodeCaCerts?: boolean;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const a = srv.address();
-      const port = a !== null && typeof a === 'object' ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
+export { freePort } from '../util/freePort';
+
+/**
+ * The environment a zkts process is started with: NODE_PATH so that a build copied elsewhere
+ * (snapshotBuild) still finds the repo's node_modules, and no NODE_EXTRA_CA_CERTS unless kept (see
+ * LaunchOptions.keepNodeCaCerts).
+ */
+function zktsEnv(keepNodeCaCerts = false): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_PATH: [path.join(REPO_ROOT, 'node_modules'), process.env.NODE_PATH].filter(Boolean).join(path.delimiter) };
+  if (!keepNodeCaCerts) delete env.NODE_EXTRA_CA_CERTS;
+  return env;
 }
 
 /** The zoo.cfg both servers get: same keys, fsync on (the default), loopback only. */
@@ -213,9 +213,7 @@ export class ServerProcess {
     const t0 = performance.now();
     let child: ChildProcess;
     try {
-      // NODE_PATH: a zkts build copied elsewhere (snapshotBuild) still finds the repo's node_modules.
-      const env: NodeJS.ProcessEnv = { ...process.env, NODE_PATH: [path.join(REPO_ROOT, 'node_modules'), process.env.NODE_PATH].filter(Boolean).join(path.delimiter) };
-      if (o.kind === 'zkts' && o.keepNodeCaCerts !== true) delete env.NODE_EXTRA_CA_CERTS;
+      const env = o.kind === 'zkts' ? zktsEnv(o.keepNodeCaCerts) : process.env;
       child = spawn(cmd, args, { cwd: o.workDir, stdio: ['ignore', fd, fd], env });
     } finally {
       fs.closeSync(fd);
@@ -347,9 +345,7 @@ export function snapshotBuild(dir: string): string {
  */
 export function warmStartupCache(zktsBin: string, nodeArgs: string[] = []): void {
   const dist = path.join(path.dirname(zktsBin), '..', 'dist');
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_PATH: [path.join(REPO_ROOT, 'node_modules'), process.env.NODE_PATH].filter(Boolean).join(path.delimiter) };
-  delete env.NODE_EXTRA_CA_CERTS;
-  spawnSync(process.execPath, [...nodeArgs, path.join(dist, 'util', 'warmStartupCache.js'), dist], { stdio: 'ignore', env, timeout: 60_000 });
+  spawnSync(process.execPath, [...nodeArgs, path.join(dist, 'util', 'warmStartupCache.js'), dist], { stdio: 'ignore', env: zktsEnv(), timeout: 60_000 });
 }
 
 function tail(file: string, lines = 20): string {

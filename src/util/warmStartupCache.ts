@@ -11,9 +11,9 @@
  * node flags the server will have, as `npm run build` and the bench do.
  */
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { freePort } from './freePort';
 import { StartupCache } from './startupCache';
 
 export interface WarmResult {
@@ -23,20 +23,9 @@ export interface WarmResult {
   failure: string | null;
 }
 
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 async function serveOneSession(cache: StartupCache, dir: string): Promise<void> {
   const cli = cache.load('cli.js') as typeof import('../cli');
-  const port = await freeLoopbackPort();
+  const port = await freePort();
   const cfg = path.join(dir, 'zoo.cfg');
   fs.writeFileSync(cfg, `tickTime=2000\ndataDir=${path.join(dir, 'data')}\nclientPort=${port}\nclientPortAddress=127.0.0.1\n4lw.commands.whitelist=*\n`);
   const props = ['-Dzkts.log.level=error', '-Dzkts.youngGenerationMb=0', '-Dzkts.heapGrowthPercent=0', '-Dzkts.idleGc=false'];
