@@ -167,7 +167,21 @@ export class FileTxnLog implements TxnLogSink {
     const splitAt = this.splitAt;
     this.nextFileZxid = null;
     this.splitAt = 0;
-    this.writeOut(data, newFileZxid, splitAt, lone && this.fsyncMs < BLOCKING_FSYNC_MAX_MS).then(
+    const block = lone && this.fsyncMs < BLOCKING_FSYNC_MAX_MS;
+    if (block && newFileZxid === null) {
+      // The lone writer's group, written and synced on this thread and answered in the same call: no
+      // promise chain and no event-loop turn between the disk and the reply.
+      let err: Error | null = null;
+      try {
+        this.writeToCurrentSync(data);
+      } catch (e) {
+        err = e as Error;
+      }
+      this.flushing = false;
+      done(err);
+      return;
+    }
+    this.writeOut(data, newFileZxid, splitAt, block).then(
       () => {
         this.flushing = false;
         done(null);
@@ -221,25 +235,48 @@ export class FileTxnLog implements TxnLogSink {
   }
 
   private async writeToCurrent(data: Buffer, block = false): Promise<void> {
-    if (this.directFd !== null && (await this.writeDirect(data, block))) return;
+    if (block) {
+      this.writeToCurrentSync(data);
+      return;
+    }
+    if (this.directFd !== null && (await this.writeDirect(data))) return;
+    const fd = this.writeBuffered(data);
+    if (this.forceSync) {
+      const t0 = performance.now();
+      await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+      this.synced(t0);
+    }
+  }
+
+  /**
+   * A group written and made durable on this thread: a lone request of the only client, on a fast disk.
+   * Waiting here saves the hand-off to the thread pool and back (two wake-ups, a third of a lone write's
+   * cost here), and there is nobody else to serve meanwhile. With other clients a slow fsync would stall
+   * their reads.
+   */
+  private writeToCurrentSync(data: Buffer): void {
+    if (this.directFd !== null && this.writeDirectSync(data)) return;
+    const fd = this.writeBuffered(data);
+    if (this.forceSync) {
+      const t0 = performance.now();
+      fs.fdatasyncSync(fd);
+      this.synced(t0);
+    }
+  }
+
+  /**
+   * Writes the group into the page cache (only the fdatasync goes to the thread pool: one hand-off per
+   * group instead of two, which is what a lone writer waits for; Apache's SyncThread also writes and
+   * forces in one go). Returns the descriptor to sync.
+   */
+  private writeBuffered(data: Buffer): number {
     const fd = this.fd!;
     const newSize = paddedSize(this.position + data.length, this.fileSize, this.preAllocSize);
-    // Written here, into the page cache, and only the fdatasync goes to the thread pool: one hand-off
-    // per group instead of two, which is what a lone writer waits for (Apache's SyncThread also writes
-    // and forces in one go).
     writeFully(fd, data, this.position);
     this.position += data.length;
     this.padTo(newSize);
     this.zeroAhead(fd, data.length);
-    if (this.forceSync) {
-      const t0 = performance.now();
-      // A lone request of the only client, on a fast disk: waiting on this thread saves the hand-off to
-      // the thread pool and back (two wake-ups, a third of a lone write's cost here), and there is
-      // nobody else to serve meanwhile. With other clients a slow fsync would stall their reads.
-      if (block) fs.fdatasyncSync(fd);
-      else await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve())));
-      this.synced(t0);
-    }
+    return fd;
   }
 
   /** Sets the file's padded size: a zero byte at the new end makes it that long (the gap reads as zeros). */
@@ -269,7 +306,42 @@ export class FileTxnLog implements TxnLogSink {
    * False, with nothing written, when the file system refuses the write (alignment): the caller writes
    * the group the buffered way, as every later one.
    */
-  private async writeDirect(data: Buffer, block: boolean): Promise<boolean> {
+  private async writeDirect(data: Buffer): Promise<boolean> {
+    const len = this.stageDirect(data);
+    if (len === 0) return false;
+    const start = this.position - (this.position % DIRECT_BLOCK);
+    const t0 = performance.now();
+    try {
+      await write(this.directFd!, this.stage!.subarray(0, len), start);
+    } catch (e) {
+      return this.directFailed(e);
+    }
+    this.synced(t0);
+    this.directWritten(data, start, len);
+    return true;
+  }
+
+  /** writeDirect on this thread. */
+  private writeDirectSync(data: Buffer): boolean {
+    const len = this.stageDirect(data);
+    if (len === 0) return false;
+    const start = this.position - (this.position % DIRECT_BLOCK);
+    const t0 = performance.now();
+    try {
+      writeFully(this.directFd!, this.stage!.subarray(0, len), start);
+    } catch (e) {
+      return this.directFailed(e);
+    }
+    this.synced(t0);
+    this.directWritten(data, start, len);
+    return true;
+  }
+
+  /**
+   * Lays out a direct write of `data` in `stage`, from the start of the block the log's end is in; its
+   * length, or 0 (direct writes given up) when no aligned memory can be had.
+   */
+  private stageDirect(data: Buffer): number {
     const start = this.position - (this.position % DIRECT_BLOCK);
     const head = this.position - start;
     const end = head + data.length;
@@ -284,31 +356,34 @@ export class FileTxnLog implements TxnLogSink {
       stage = alignedBuffer(Math.max(len, 2 * (stage?.length ?? 0)));
       if (stage === null) {
         this.disableDirect();
-        return false;
+        return 0;
       }
       this.stage = stage;
     }
     copyBytes(this.tail, 0, head, stage, 0);
     copyBytes(data, 0, data.length, stage, head);
     stage.fill(0, end, len);
-    const t0 = performance.now();
-    try {
-      if (block) writeFully(this.directFd!, stage.subarray(0, len), start);
-      else await write(this.directFd!, stage.subarray(0, len), start);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
-      this.disableDirect();
-      return false;
-    }
-    this.synced(t0);
+    return len;
+  }
+
+  /** A direct write the file system refused (alignment: EINVAL) gives direct writes up; false. Other errors throw. */
+  private directFailed(e: unknown): false {
+    if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+    this.disableDirect();
+    return false;
+  }
+
+  /** Books a direct write of `len` bytes at `start` that carried `data`. */
+  private directWritten(data: Buffer, start: number, len: number): void {
+    const end = this.position - start + data.length;
+    const newSize = paddedSize(this.position + data.length, this.fileSize, this.preAllocSize);
     const tailStart = end - (end % DIRECT_BLOCK);
-    copyBytes(stage, tailStart, end, this.tail, 0);
+    copyBytes(this.stage!, tailStart, end, this.tail, 0);
     this.position += data.length;
     if (this.zeroedTo < start + len) this.zeroedTo = start + len;
     // Through the buffered descriptor, made durable with the next group's write (O_DSYNC carries the
     // size change, as fdatasync does).
     this.padTo(newSize);
-    return true;
   }
 
   private disableDirect(): void {

@@ -355,7 +355,9 @@ export class ServerCnxn implements Watcher {
     // While frames are being read, readFrames sends what they produce when it is done.
     if (this.flushScheduled || this.reading) return;
     this.flushScheduled = true;
-    setImmediate(() => this.flush());
+    const batch = this.zks.replyBatch;
+    if (batch !== null) batch.push(this);
+    else setImmediate(() => this.flush());
   }
 
   flush(): void {

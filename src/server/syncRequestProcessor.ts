@@ -59,6 +59,11 @@ export class SyncRequestProcessor {
      * applied, and the disk and the CPU take turns instead of working together.
      */
     private readonly maxGroup = Infinity,
+    /**
+     * Runs `forward`, which hands a durable group on: the server sends the replies it produces together
+     * once the whole group is through, in the same turn.
+     */
+    private readonly handOff: (forward: () => void) => void = (forward) => forward(),
   ) {}
 
   setLog(log: TxnLogSink): void {
@@ -119,10 +124,16 @@ export class SyncRequestProcessor {
     // The next group's fsync first, then this one is applied while the disk works. (It starts with a
     // write, so its flush cannot call back before this hand-off is done.)
     if (!this.log.synchronous) this.flush();
-    while (done.length > 0 && !this.failed) this.forward(done.shift()!);
+    this.handOff(this.forwardDurable);
     if (this.failed) return;
-    this.schedule();
+    // Requests that came in while the group was handed on (nothing else can have joined).
+    if (this.toFlush.length > 0) this.schedule();
   }
+
+  private readonly forwardDurable = (): void => {
+    const done = this.durable;
+    while (done.length > 0 && !this.failed) this.forward(done.shift()!);
+  };
 
   /**
    * Hands a durable request to the next stage. An exception there (applying the txn) leaves the tree in

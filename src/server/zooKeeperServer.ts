@@ -123,7 +123,7 @@ export class ZooKeeperServer {
     if (superDigest !== undefined) this.auth.superDigest = superDigest;
     this.saslUsers = this.configureSasl(config);
     const final = new FinalRequestProcessor(this);
-    this.syncProcessor = new SyncRequestProcessor(opts.txnLog ?? new InMemoryTxnLog(), final, (err) => this.fatal(err), () => this.maybeSnapshot(), () => this.outstandingRequests === 1 && this.cnxns.size === 1, this.config.globalOutstandingLimit > 0 ? Math.max(1, this.config.globalOutstandingLimit >> 1) : Infinity);
+    this.syncProcessor = new SyncRequestProcessor(opts.txnLog ?? new InMemoryTxnLog(), final, (err) => this.fatal(err), () => this.maybeSnapshot(), () => this.outstandingRequests === 1 && this.cnxns.size === 1, this.config.globalOutstandingLimit > 0 ? Math.max(1, this.config.globalOutstandingLimit >> 1) : Infinity, (forward) => this.handOffGroup(forward));
     if (opts.txnLog === undefined && config.persistence && config.dataDir !== '') {
       this.snapLog = new FileTxnSnapLog(config.dataDir, config.dataLogDir, this.log);
     }
@@ -595,6 +595,23 @@ export class ZooKeeperServer {
     }
     this.outstandingRequests++;
     this.firstProcessor.processRequest(request);
+  }
+
+  /** While a durable group is handed on: the connections whose replies go out when it is through. */
+  replyBatch: ServerCnxn[] | null = null;
+
+  /**
+   * Applies a durable group (`forward`) and then sends each connection's replies in one write, at once:
+   * a lone client's reply leaves in the call that synced its write, not an event-loop turn later.
+   */
+  private handOffGroup(forward: () => void): void {
+    const batch: ServerCnxn[] = (this.replyBatch = []);
+    try {
+      forward();
+    } finally {
+      this.replyBatch = null;
+      for (let i = 0; i < batch.length; i++) batch[i].flush();
+    }
   }
 
   // ---- admission (globalOutstandingLimit)

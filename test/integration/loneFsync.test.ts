@@ -28,3 +28,33 @@ test('a lone write of the only client may block; with another client connected i
     await ts.stop();
   }
 });
+
+test("a lone write's fsync returns with the write applied and its reply written to the socket", async () => {
+  const { ServerCnxn } = await import('../../src/server/serverCnxn');
+  const ts = await TestingServer.start();
+  const raws: RawClient[] = [];
+  const replyWrites = jest.spyOn(ServerCnxn.prototype, 'flush');
+  const seen: { answered: boolean; written: boolean }[] = [];
+  const original = FileTxnLog.prototype.flush;
+  const flush = jest.spyOn(FileTxnLog.prototype, 'flush').mockImplementation(function (this: FileTxnLog, done, lone) {
+    let answered = false;
+    const before = replyWrites.mock.calls.length;
+    original.call(this, (err) => {
+      answered = true;
+      done(err);
+    }, lone);
+    seen.push({ answered, written: replyWrites.mock.calls.length > before });
+  });
+  try {
+    const a = await rawConnect(raws, { port: ts.port });
+    expect((await rawCreate(a, '/lone', Buffer.from('0'))).err).toBe(0);
+    seen.length = 0;
+    expect((await rawSetData(a, '/lone', Buffer.from('1'))).err).toBe(0);
+    expect(seen).toEqual([{ answered: true, written: true }]);
+  } finally {
+    flush.mockRestore();
+    replyWrites.mockRestore();
+    destroyAll(raws);
+    await ts.stop();
+  }
+});

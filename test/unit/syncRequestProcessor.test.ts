@@ -139,3 +139,26 @@ test('a group reaching maxGroup is flushed at once; the rest forms the next grou
   expect(applied).toEqual([1, 2, 3, 4, 5, 6, 7]);
   await sync.drain();
 });
+
+test('each durable group is handed on inside one handOff call, and an idle processor schedules nothing after it', async () => {
+  const events: string[] = [];
+  const log = new ManualLog();
+  const handOff = (forward: () => void): void => {
+    events.push('begin');
+    forward();
+    events.push('end');
+  };
+  const sync = new SyncRequestProcessor(log, { processRequest: (r: Request) => events.push(`apply ${r.cxid}`) }, () => undefined, undefined, undefined, Infinity, handOff);
+  sync.processRequest(write(1));
+  sync.processRequest(write(2));
+  await new Promise((r) => setImmediate(r));
+  const immediate = jest.spyOn(global, 'setImmediate');
+  try {
+    log.pending.shift()!(null);
+    expect(events).toEqual(['begin', 'apply 1', 'apply 2', 'end']);
+    expect(immediate).not.toHaveBeenCalled();
+  } finally {
+    immediate.mockRestore();
+  }
+  await sync.drain();
+});
