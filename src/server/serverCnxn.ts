@@ -233,6 +233,7 @@ export class ServerCnxn implements Watcher {
           this.initialized = true;
           this.zks.processConnectRequest(this, buf.subarray(start, pos));
         } else {
+          this.zks.framesBehind = pos < buf.length || this.pendingLength > 0;
           this.zks.processPacket(this, buf, start, pos);
         }
       }

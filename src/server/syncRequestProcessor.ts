@@ -49,7 +49,8 @@ export class SyncRequestProcessor {
     /** Called after each append: the place to roll the log and start a snapshot. */
     private readonly afterAppend: () => void = () => undefined,
     /**
-     * Whether the server's one client is waiting on a lone request and nothing else is in flight: then
+     * Whether the server's one client is waiting on a lone request, nothing else is in flight and no more
+     * of its frames are at hand: then nothing can join the request's group, so it is flushed at once, and
      * the fsync may block the event loop, as nobody else would be served meanwhile.
      */
     private readonly alone: () => boolean = () => false,
@@ -83,7 +84,7 @@ export class SyncRequestProcessor {
       return;
     }
     this.toFlush.push(request);
-    if (!this.flushing && this.toFlush.length >= this.maxGroup) this.flush();
+    if (!this.flushing && (this.toFlush.length >= this.maxGroup || (idle && this.alone()))) this.flush();
     else this.schedule();
   }
 

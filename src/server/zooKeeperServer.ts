@@ -123,7 +123,7 @@ export class ZooKeeperServer {
     if (superDigest !== undefined) this.auth.superDigest = superDigest;
     this.saslUsers = this.configureSasl(config);
     const final = new FinalRequestProcessor(this);
-    this.syncProcessor = new SyncRequestProcessor(opts.txnLog ?? new InMemoryTxnLog(), final, (err) => this.fatal(err), () => this.maybeSnapshot(), () => this.outstandingRequests === 1 && this.cnxns.size === 1, this.config.globalOutstandingLimit > 0 ? Math.max(1, this.config.globalOutstandingLimit >> 1) : Infinity, (forward) => this.handOffGroup(forward));
+    this.syncProcessor = new SyncRequestProcessor(opts.txnLog ?? new InMemoryTxnLog(), final, (err) => this.fatal(err), () => this.maybeSnapshot(), () => this.outstandingRequests === 1 && this.cnxns.size === 1 && !this.framesBehind, this.config.globalOutstandingLimit > 0 ? Math.max(1, this.config.globalOutstandingLimit >> 1) : Infinity, (forward) => this.handOffGroup(forward));
     if (opts.txnLog === undefined && config.persistence && config.dataDir !== '') {
       this.snapLog = new FileTxnSnapLog(config.dataDir, config.dataLogDir, this.log);
     }
@@ -596,6 +596,9 @@ export class ZooKeeperServer {
     this.outstandingRequests++;
     this.firstProcessor.processRequest(request);
   }
+
+  /** Set by the connection being read: more of its bytes are buffered behind the frame being processed. */
+  framesBehind = false;
 
   /** While a durable group is handed on: the connections whose replies go out when it is through. */
   replyBatch: ServerCnxn[] | null = null;

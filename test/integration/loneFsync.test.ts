@@ -29,7 +29,7 @@ test('a lone write of the only client may block; with another client connected i
   }
 });
 
-test("a lone write's fsync returns with the write applied and its reply written to the socket", async () => {
+test("a lone write is synced, applied and answered before the event loop turns", async () => {
   const { ServerCnxn } = await import('../../src/server/serverCnxn');
   const ts = await TestingServer.start();
   const raws: RawClient[] = [];
@@ -43,13 +43,15 @@ test("a lone write's fsync returns with the write applied and its reply written 
       answered = true;
       done(err);
     }, lone);
-    seen.push({ answered, written: replyWrites.mock.calls.length > before });
+    // Runs at the next check phase: a reply written only then, or later, is a turn late.
+    setImmediate(() => seen.push({ answered, written: replyWrites.mock.calls.length > before }));
   });
   try {
     const a = await rawConnect(raws, { port: ts.port });
     expect((await rawCreate(a, '/lone', Buffer.from('0'))).err).toBe(0);
     seen.length = 0;
     expect((await rawSetData(a, '/lone', Buffer.from('1'))).err).toBe(0);
+    await new Promise((r) => setImmediate(r));
     expect(seen).toEqual([{ answered: true, written: true }]);
   } finally {
     flush.mockRestore();

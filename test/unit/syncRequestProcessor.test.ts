@@ -71,16 +71,18 @@ test('a flush is lone only for a group of one while the server says its client i
   })();
   let alone = true;
   const sync = new SyncRequestProcessor(log, { processRequest() {} }, () => undefined, undefined, () => alone);
+  // Alone, nothing can join its group: flushed at once, not at the end of the I/O turn.
   sync.processRequest(write(1));
-  await new Promise((r) => setImmediate(r));
+  expect(lone).toEqual([true]);
   log.pending.shift()!(null);
   alone = false; // another client is connected, or has a request in the server
   sync.processRequest(write(2));
+  expect(lone).toEqual([true]);
   await new Promise((r) => setImmediate(r));
   log.pending.shift()!(null);
-  alone = true;
   sync.processRequest(write(3));
   sync.processRequest(write(4));
+  alone = true; // whatever the server says by the time the group is flushed
   await new Promise((r) => setImmediate(r));
   log.pending.shift()!(null);
   expect(lone).toEqual([true, false, false]);
