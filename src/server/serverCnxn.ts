@@ -412,8 +412,8 @@ export class ServerCnxn implements Watcher {
 
   requestFinished(request: Request, zxid: number): void {
     this.outstanding--;
-    this.zks.requestFinished(request);
     const now = Date.now();
+    this.zks.requestFinished(request, now);
     const latency = now - request.startTime;
     this.lastZxid = zxid;
     this.lastCxid = request.cxid;

@@ -676,10 +676,11 @@ export class ZooKeeperServer {
     }
   }
 
-  requestFinished(request: Request): void {
+  /** A request was answered at `now` (Date.now(), read once by the connection for both). */
+  requestFinished(request: Request, now: number): void {
     this.outstandingRequests--;
     if (this.waiting.length > 0) this.scheduleAdmit();
-    const latency = Date.now() - request.startTime;
+    const latency = now - request.startTime;
     const s = this.stats;
     s.latencyCount++;
     s.totalLatency += latency;

@@ -179,6 +179,29 @@ describe('four-letter words (whitelist *)', () => {
     expect(Number(v.get('zk_cnt_updatelatency'))).toBeGreaterThanOrEqual(2);
   });
 
+  test('read and write bytes are summed per top-level namespace, also for names that extend each other', async () => {
+    const fresh = await TestingServer.start({ config: { fourLetterWords: new Set(['*']) } });
+    const c = await rawConnect(raws, { port: fresh.port, timeout: 30000 });
+    // Each path's namespace differs from, or extends, the one before it.
+    await rawCreate(c, '/a', Buffer.from('hello'));
+    await rawCreate(c, '/ab', Buffer.from('x'));
+    await rawCreate(c, '/a/b', Buffer.from('yz'));
+    await rawCreate(c, '/abc', null);
+    await rawCreate(c, '/a/abc', Buffer.from('w'));
+    await rawGetData(c, '/ab');
+    await rawGetData(c, '/a/b');
+    const mntr = await fourLetterWord(fresh.port, 'mntr');
+    await c.closeSession();
+    await fresh.stop();
+    const v = new Map(mntr.split('\n').map((l) => l.split('\t') as [string, string]));
+    expect(v.get('zk_sum_a_write_per_namespace')).toBe(String(2 + 5 + 4 + 2 + 6 + 1));
+    expect(v.get('zk_cnt_a_write_per_namespace')).toBe('3');
+    expect(v.get('zk_sum_ab_write_per_namespace')).toBe(String(3 + 1));
+    expect(v.get('zk_sum_abc_write_per_namespace')).toBe(String(4));
+    expect(v.get('zk_sum_ab_read_per_namespace')).toBe(String(3 + 1 + 68));
+    expect(v.get('zk_sum_a_read_per_namespace')).toBe(String(4 + 2 + 68));
+  });
+
   test('stmk without its 8 bytes writes nothing', async () => {
     expect(await flw('stmk')).toBe('');
   });
