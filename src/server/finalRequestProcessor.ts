@@ -116,11 +116,15 @@ export class FinalRequestProcessor {
     const rc = zks.processTxn(request);
     const cnxn = request.cnxn;
     if (cnxn === null) {
+      zks.requestDropped();
       // An expired session's close: drop the connection that still carries it.
       if (request.type === OpCode.closeSession) zks.closeSessionConnections(request.sessionId);
       return;
     }
-    if (cnxn.closed) return;
+    if (cnxn.closed) {
+      zks.requestDropped();
+      return;
+    }
     const lastZxid = zks.dataTree.lastProcessedZxid;
     let err: number = Code.OK;
     let rsp: ReplyBody | null = null;
@@ -314,6 +318,7 @@ export class FinalRequestProcessor {
     } catch (e) {
       if (e instanceof KeeperException) {
         if (e.code === Code.SESSIONMOVED) {
+          zks.requestDropped();
           cnxn.close('session moved');
           return;
         }

@@ -105,7 +105,9 @@ export class SyncRequestProcessor {
     const group = this.toFlush;
     this.toFlush = this.syncing;
     this.syncing = group;
-    const lone = group.length === 1 && this.alone();
+    // Never while a group is being handed on (flushed() starts the next fsync first): a lone flush calls
+    // back at once and would overtake it.
+    const lone = group.length === 1 && this.durable.length === 0 && this.alone();
     this.log.flush((err) => this.flushed(err), lone);
   }
 

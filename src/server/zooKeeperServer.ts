@@ -676,10 +676,19 @@ export class ZooKeeperServer {
     }
   }
 
-  /** A request was answered at `now` (Date.now(), read once by the connection for both). */
-  requestFinished(request: Request, now: number): void {
+  /**
+   * A request left the pipeline without a reply: its session expired or its container was reaped (no
+   * connection), or its connection is gone. It stops counting against globalOutstandingLimit, as Apache
+   * counts a request in process only until FinalRequestProcessor takes it.
+   */
+  requestDropped(): void {
     this.outstandingRequests--;
     if (this.waiting.length > 0) this.scheduleAdmit();
+  }
+
+  /** A request was answered at `now` (Date.now(), read once by the connection for both). */
+  requestFinished(request: Request, now: number): void {
+    this.requestDropped();
     const latency = now - request.startTime;
     const s = this.stats;
     s.latencyCount++;

@@ -8,7 +8,7 @@ import * as R from '../../src/jute/records';
 import { EventType } from '../../src/protocol/enums';
 import { OpCode, Xid } from '../../src/protocol/opCodes';
 import { TestingServer } from '../../src/testingServer';
-import { Flags, Zk, ZkEvent, connectRequestFrame, destroyAll, int32, openSocket, rawConnect, rawCreate, rawExists, rawGetData, sleep, waitFor, within, zookeeper } from './helpers';
+import { Flags, Zk, ZkEvent, connectRequestFrame, destroyAll, fourLetterWord, int32, openSocket, rawConnect, rawCreate, rawExists, rawGetData, sleep, waitFor, within, zookeeper } from './helpers';
 
 function str(v: string): Buffer {
   return Buffer.concat([int32(Buffer.byteLength(v)), Buffer.from(v)]);
@@ -114,6 +114,24 @@ describe('sessions', () => {
       expect(again.session!.sessionId).toBe(0n);
       expect(again.session!.passwd).toEqual(Buffer.alloc(16));
       await within(again.waitClosed(), 1500, 'the server to close the refused connection');
+    });
+
+    test("requests the server answers nobody (an expired session's close, a gone connection's writes) no longer count as outstanding", async () => {
+      await start({ tickTime: 100, config: { fourLetterWords: new Set(['stat']) } });
+      const observer = await zk();
+      const expiring = await rawConnect(raws, { port: ts!.port, timeout: 200 });
+      await rawCreate(expiring, '/expiring', null, Flags.EPHEMERAL);
+      const deleted = await watchNode(observer, '/expiring');
+      expiring.destroy();
+      await within(deleted.event, 1500, 'session expiry');
+      // Writes still in the pipeline when their connection goes: sent together, then the socket is dropped.
+      const gone = await rawConnect(raws, { port: ts!.port, timeout: 200 });
+      for (let i = 0; i < 200; i++) void gone.request(OpCode.create, R.CreateRequest, { path: `/gone-${i}`, data: null, acl: [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }], flags: 0 }).catch(() => undefined);
+      gone.destroy();
+      await sleep(300);
+      const stat = await fourLetterWord(ts!.port, 'stat');
+      // Leaked, they would count against globalOutstandingLimit for good (and no write would be lone again).
+      expect(stat).toMatch(/\nOutstanding: 0\n/);
     });
 
     test('a client that keeps pinging outlives many session timeouts', async () => {
