@@ -164,3 +164,29 @@ test('each durable group is handed on inside one handOff call, and an idle proce
   }
   await sync.drain();
 });
+
+test('a lone flush is not taken while a group is being handed on: one that called back at once would overtake it', async () => {
+  const lone: (boolean | undefined)[] = [];
+  const log = new (class extends ManualLog {
+    override flush(done: (err: Error | null) => void, l?: boolean): void {
+      lone.push(l);
+      // Like FileTxnLog's blocking flush: a lone group is written, synced and called back in the call.
+      if (l) done(null);
+      else super.flush(done);
+    }
+  })();
+  let alone = false;
+  const applied: number[] = [];
+  const sync = new SyncRequestProcessor(log, { processRequest: (r: Request) => applied.push(r.cxid) }, () => undefined, undefined, () => alone);
+  sync.processRequest(write(1));
+  sync.processRequest(write(2));
+  await new Promise((r) => setImmediate(r));
+  sync.processRequest(write(3)); // the next group, while the first one's fsync runs
+  alone = true; // whatever the server says: 1 and 2 are not handed on yet
+  log.pending.shift()!(null);
+  expect(applied).toEqual([1, 2]);
+  log.pending.shift()!(null);
+  expect(applied).toEqual([1, 2, 3]);
+  expect(lone).toEqual([false, false]);
+  await sync.drain();
+});
