@@ -169,8 +169,8 @@ export class FileTxnLog implements TxnLogSink {
     this.splitAt = 0;
     const block = lone && this.fsyncMs < BLOCKING_FSYNC_MAX_MS;
     if (block && newFileZxid === null) {
-      // The lone writer's group, written and synced on this thread and answered in the same call: no
-      // promise chain and no event-loop turn between the disk and the reply.
+      // A lone group, written and synced on this thread and answered in the same call: no promise chain
+      // and no event-loop turn between the disk and the reply.
       let err: Error | null = null;
       try {
         this.writeToCurrentSync(data);
@@ -249,10 +249,9 @@ export class FileTxnLog implements TxnLogSink {
   }
 
   /**
-   * A group written and made durable on this thread: a lone request of the only client, on a fast disk.
-   * Waiting here saves the hand-off to the thread pool and back (two wake-ups, a third of a lone write's
-   * cost here), and there is nobody else to serve meanwhile. With other clients a slow fsync would stall
-   * their reads.
+   * A group written and made durable on this thread: a lone group (its clients have nothing else on the
+   * way), on a fast disk. Waiting here saves the hand-off to the thread pool and back (two wake-ups, a third
+   * of a lone write's cost here). On a slow disk the fsync would stall the event loop too long.
    */
   private writeToCurrentSync(data: Buffer): void {
     if (this.directFd !== null && this.writeDirectSync(data)) return;
@@ -453,7 +452,7 @@ function alignedBuffer(size: number): Buffer | null {
   }
 }
 
-/** Above this average fsync time a lone request's fsync goes to the thread pool: the event loop must not stall. */
+/** Above this average fsync time a lone group's fsync goes to the thread pool: the event loop must not stall. */
 const BLOCKING_FSYNC_MAX_MS = 2;
 
 const fsp = {

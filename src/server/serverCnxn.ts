@@ -425,6 +425,11 @@ export class ServerCnxn implements Watcher {
     if (latency > this.maxLatency) this.maxLatency = latency;
   }
 
+  /** This connection's one request in the server is all it has sent: nothing else read, nothing buffered. */
+  soleRequest(): boolean {
+    return this.outstanding === 1 && this.leftover === null;
+  }
+
   get interestOps(): number {
     return this.recvDisabled ? 0 : 1;
   }

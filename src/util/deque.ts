@@ -44,6 +44,11 @@ export class Deque<T> implements Iterable<T> {
     return this.items[this.head] as T;
   }
 
+  /** The `i`th from the front (0 ≤ i < length). */
+  at(i: number): T {
+    return this.items[(this.head + i) % this.items.length] as T;
+  }
+
   last(): T {
     return this.items[(this.head + this.length - 1) % this.items.length] as T;
   }
