@@ -229,11 +229,11 @@ export class ServerCnxn implements Watcher {
         pos = start + len;
         this.packetsReceived++;
         this.zks.stats.packetsReceived++;
+        this.zks.framesBehind = pos < buf.length || this.pendingLength > 0;
         if (!this.initialized) {
           this.initialized = true;
           this.zks.processConnectRequest(this, buf.subarray(start, pos));
         } else {
-          this.zks.framesBehind = pos < buf.length || this.pendingLength > 0;
           this.zks.processPacket(this, buf, start, pos);
         }
       }
