@@ -2,11 +2,13 @@
  * globalOutstandingLimit, Apache 3.8 against zkts: clients pipelining far past the limit are slowed, never
  * refused. Four connections each send 300 creates and then a getChildren in one burst against a limit of
  * 10; each must see every create succeed, in its own order, with zxids rising, and the same children.
+ * Requests that are answered to nobody (an expired session's close, a dropped connection's creates) leave
+ * the outstanding count `stat` reports, on both.
  */
 import { RawClient, decodeBody } from '../src/client/rawClient';
 import * as R from '../src/jute/records';
 import { OpCode } from '../src/protocol/opCodes';
-import { RunningServer, startOracle, startZkts } from './lib/servers';
+import { RunningServer, fourLetterWord, startOracle, startZkts } from './lib/servers';
 
 const ACL = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const N = 4;
@@ -61,3 +63,53 @@ test('four clients pipelining 300 creates each past globalOutstandingLimit=10: a
   expect(a).toEqual(expected);
   expect(z).toEqual(a);
 }, 120_000);
+
+/**
+ * Requests the server answers nobody must leave its outstanding count: an expired session's close, and
+ * creates still in the pipeline when their connection is dropped. `stat` reports the count.
+ */
+async function unanswered(server: RunningServer): Promise<string> {
+  const expiring = await RawClient.connect({ host: server.host, port: server.port, timeout: 400 });
+  expect((await expiring.request(OpCode.create, R.CreateRequest, { path: '/expiring', data: null, acl: ACL, flags: 1 })).err).toBe(0);
+  expiring.destroy();
+  const gone = await RawClient.connect({ host: server.host, port: server.port });
+  const socket = (gone as unknown as { socket: import('net').Socket }).socket;
+  socket.cork();
+  for (let i = 0; i < 200; i++) void gone.request(OpCode.create, R.CreateRequest, { path: `/gone-${i}`, data: null, acl: ACL, flags: 0 }).catch(() => undefined);
+  socket.uncork();
+  gone.destroy();
+  // The ephemeral's session expires (400 ms, ticks of 200) and its close goes through.
+  const watcher = await RawClient.connect({ host: server.host, port: server.port });
+  try {
+    for (let t = 0; t < 50; t++) {
+      if ((await watcher.request(OpCode.exists, R.GetDataRequest, { path: '/expiring', watch: false })).err !== 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const stat = await fourLetterWord(server.host, server.port, 'stat');
+    return /\nOutstanding: (\d+)\n/.exec(stat)?.[1] ?? stat;
+  } finally {
+    await watcher.closeSession();
+    watcher.destroy();
+  }
+}
+
+test("an expired session's close and a dropped connection's creates leave Outstanding at 0, alike", async () => {
+  const cfg = { tickTime: '200' };
+  const apache = await startOracle({ cfg });
+  let a: string;
+  try {
+    a = await unanswered(apache);
+  } finally {
+    await apache.stop();
+  }
+  const zkts = await startZkts({ cfg });
+  let z: string;
+  try {
+    z = await unanswered(zkts);
+  } finally {
+    await zkts.stop();
+  }
+  expect(a).toBe('0');
+  expect(z).toBe(a);
+}, 60_000);
