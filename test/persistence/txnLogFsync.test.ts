@@ -13,8 +13,15 @@ import { FileTxnLog, scanLogFile } from '../../src/persistence/txnLog';
 const nodeFs: typeof fs = require('fs');
 
 let dir: string;
+/**
+ * The clock the log times its syncs with: it stands still unless a test moves it, so how fast this
+ * machine's disk happens to be (a loaded CI host's first fsync can take tens of ms) decides nothing.
+ */
+let clock = 0;
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zkts-fsync-'));
+  clock = 0;
+  jest.spyOn(performance, 'now').mockImplementation(() => clock);
 });
 afterEach(() => {
   jest.restoreAllMocks();
@@ -27,11 +34,6 @@ function append(log: FileTxnLog, zxid: number): void {
 
 function flush(log: FileTxnLog, lone: boolean): Promise<void> {
   return new Promise((resolve, reject) => log.flush((e) => (e ? reject(e) : resolve()), lone));
-}
-
-function busy(ms: number): void {
-  const end = Date.now() + ms;
-  while (Date.now() < end);
 }
 
 test('a lone request on a fast disk fsyncs in place, a group goes to the thread pool', async () => {
@@ -61,7 +63,7 @@ test('once fsyncs take longer than a couple of milliseconds, a lone request wait
   await flush(log, false);
   const realSync = nodeFs.fdatasyncSync;
   const sync = jest.spyOn(nodeFs, 'fdatasyncSync').mockImplementation((fd) => {
-    busy(40); // a slow disk
+    clock += 40; // a slow disk
     realSync(fd);
   });
   const async = jest.spyOn(nodeFs, 'fdatasync');
