@@ -14,6 +14,20 @@ const ACL = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const N = 4;
 const PER = 300;
 
+/** Runs `scenario` on Apache 3.8, then on zkts, each started with `cfg` and stopped after; their results. */
+async function onEach<T>(cfg: Record<string, string>, scenario: (server: RunningServer) => Promise<T>): Promise<[T, T]> {
+  const out: T[] = [];
+  for (const start of [startOracle, startZkts]) {
+    const server = await start({ cfg });
+    try {
+      out.push(await scenario(server));
+    } finally {
+      await server.stop();
+    }
+  }
+  return [out[0], out[1]];
+}
+
 async function burst(server: RunningServer): Promise<string[]> {
   const clients: RawClient[] = [];
   try {
@@ -44,21 +58,7 @@ async function burst(server: RunningServer): Promise<string[]> {
 }
 
 test('four clients pipelining 300 creates each past globalOutstandingLimit=10: all answered in order, alike', async () => {
-  const cfg = { globalOutstandingLimit: '10' };
-  const apache = await startOracle({ cfg });
-  let a: string[];
-  try {
-    a = await burst(apache);
-  } finally {
-    await apache.stop();
-  }
-  const zkts = await startZkts({ cfg });
-  let z: string[];
-  try {
-    z = await burst(zkts);
-  } finally {
-    await zkts.stop();
-  }
+  const [a, z] = await onEach({ globalOutstandingLimit: '10' }, burst);
   const expected = Array.from({ length: N }, (_, i) => [`client ${i}: errors 0, zxids rising true`, `client ${i}: sees all its own true`]).flat();
   expect(a).toEqual(expected);
   expect(z).toEqual(a);
@@ -95,21 +95,7 @@ async function unanswered(server: RunningServer): Promise<string> {
 }
 
 test("an expired session's close and a dropped connection's creates leave Outstanding at 0, alike", async () => {
-  const cfg = { tickTime: '200' };
-  const apache = await startOracle({ cfg });
-  let a: string;
-  try {
-    a = await unanswered(apache);
-  } finally {
-    await apache.stop();
-  }
-  const zkts = await startZkts({ cfg });
-  let z: string;
-  try {
-    z = await unanswered(zkts);
-  } finally {
-    await zkts.stop();
-  }
+  const [a, z] = await onEach({ tickTime: '200' }, unanswered);
   expect(a).toBe('0');
   expect(z).toBe(a);
 }, 60_000);
