@@ -4,7 +4,8 @@ import { FieldType } from '../jute/schema';
 import { EventType, Perms, WatcherType } from '../protocol/enums';
 import { Code, KeeperException } from '../protocol/errors';
 import { OpCode, Xid } from '../protocol/opCodes';
-import { DataNode, ProcessTxnResult } from '../tree/dataTree';
+import { DataNode, DataTree, ProcessTxnResult } from '../tree/dataTree';
+import { NONE } from '../tree/nodeStore';
 import { Request } from './request';
 import { Op, readMultiOps } from './requestRecords';
 import type { ServerCnxn } from './serverCnxn';
@@ -44,6 +45,22 @@ const StatReply: FieldType<NodeReply> = {
   },
   write(w: JuteWriter, v: NodeReply) {
     v.node.writeStat(w, v.extendedTypes);
+  },
+};
+
+/** SetDataResponse of a lone setData: the Stat of the znode it wrote (ProcessTxnResult.node), from the tree. */
+interface WrittenNode {
+  tree: DataTree;
+  id: number;
+}
+
+const SetDataReply: FieldType<WrittenNode> = {
+  name: 'SetDataResponse',
+  read() {
+    throw new Error('SetDataReply is only written');
+  },
+  write(w: JuteWriter, v: WrittenNode) {
+    v.tree.writeStatOf(w, v.id);
   },
 };
 
@@ -109,7 +126,12 @@ function checkWatcherType(t: number): number {
  * leave before the reply) and answers the client. Reads are served here, in order with the writes.
  */
 export class FinalRequestProcessor {
-  constructor(private readonly zks: ZooKeeperServer) {}
+  /** The reply body of every lone setData, refilled per reply: sendResponse writes it before returning. */
+  private readonly setDataReply: { type: FieldType<WrittenNode>; value: WrittenNode };
+
+  constructor(private readonly zks: ZooKeeperServer) {
+    this.setDataReply = { type: SetDataReply, value: { tree: zks.dataTree, id: NONE } };
+  }
 
   processRequest(request: Request): void {
     const zks = this.zks;
@@ -172,7 +194,10 @@ export class FinalRequestProcessor {
           err = rc!.err;
           break;
         case OpCode.setData:
-          rsp = { type: R.SetDataResponse, value: { stat: rc!.stat } };
+          if (rc!.node !== NONE) {
+            this.setDataReply.value.id = rc!.node;
+            rsp = this.setDataReply;
+          } else rsp = { type: R.SetDataResponse, value: { stat: rc!.stat } };
           err = rc!.err;
           break;
         case OpCode.setACL:

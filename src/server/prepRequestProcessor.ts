@@ -5,6 +5,7 @@ import { Code, KeeperException } from '../protocol/errors';
 import { OpCode } from '../protocol/opCodes';
 import type { StatFields } from '../tree/dataTree';
 import { Ephemeral, isValidTtl } from '../tree/ephemeralType';
+import { NONE } from '../tree/nodeStore';
 import { invalidPathReason } from '../tree/pathUtils';
 import { QuotaStatsError } from '../tree/quotas';
 import { SubTxn, TxnBody } from '../tree/txn';
@@ -44,7 +45,20 @@ export class ChangeRecord {
           };
     return new ChangeRecord(zxid, this.path, stat, this.childCount, this.acl);
   }
+
+  /**
+   * The record a change at `zxid` writes: this one when it was made from the tree for the caller alone
+   * (FRESH: no other request can see it), else a copy, as a record others may hold must not change.
+   */
+  forChange(zxid: number): ChangeRecord {
+    if (this.zxid !== FRESH) return this.duplicate(zxid);
+    this.zxid = zxid;
+    return this;
+  }
 }
+
+/** The zxid of a change record made from the tree by getRecordForPath, not yet a pending change. */
+const FRESH = -1;
 
 /**
  * The first stage (PrepRequestProcessor): checks a write against the tree-to-be, assigns it the next
@@ -186,8 +200,9 @@ export class PrepRequestProcessor {
     const zks = this.zks;
     let last = zks.outstandingChangesForPath.get(path);
     if (last === undefined) {
-      const n = zks.dataTree.getNode(path);
-      if (n !== undefined) last = new ChangeRecord(-1, path, n, n.numChildren, zks.dataTree.aclOf(n));
+      const t = zks.dataTree;
+      const id = t.nodeId(path);
+      if (id !== NONE) last = new ChangeRecord(FRESH, path, t.statFieldsOf(id), t.numChildrenOf(id), t.aclOfId(id));
     }
     if (last === undefined || last.stat === null) throw new KeeperException(Code.NONODE, path);
     return last;
@@ -248,12 +263,14 @@ export class PrepRequestProcessor {
         zks.auth.checkACL(node.acl, Perms.WRITE, request.authInfo, path);
         if (zks.enforceQuota) zks.checkQuota(path, zks.dataTree.getNode(path)?.data ?? null, rec.data, OpCode.setData);
         const newVersion = PrepRequestProcessor.checkAndIncVersion(node.stat!.version, rec.version, path);
-        node = node.duplicate(zxid);
+        node = node.forChange(zxid);
         node.stat!.version = newVersion;
         node.stat!.mtime = request.hdr!.time;
         node.stat!.mzxid = zxid;
         this.addChangeRecord(node);
-        return { path, data: rec.data, version: newVersion };
+        // The request's record becomes the txn (SetDataTxn has its fields, in its order): one object less.
+        rec.version = newVersion;
+        return rec;
       }
       case OpCode.setACL: {
         this.checkSession(request);
@@ -263,7 +280,7 @@ export class PrepRequestProcessor {
         let node = this.getRecordForPath(path);
         zks.auth.checkACL(node.acl, Perms.ADMIN, request.authInfo, path);
         const newVersion = PrepRequestProcessor.checkAndIncVersion(node.stat!.aversion, rec.version, path);
-        node = node.duplicate(zxid);
+        node = node.forChange(zxid);
         node.stat!.aversion = newVersion;
         node.acl = acl;
         this.addChangeRecord(node);
@@ -321,7 +338,7 @@ export class PrepRequestProcessor {
     if (mode.sequential) path = path + sequenceSuffix(parentCVersion);
     this.validatePath(path);
     const existing = zks.outstandingChangesForPath.get(path);
-    if (existing !== undefined ? existing.stat !== null : zks.dataTree.getNode(path) !== undefined) {
+    if (existing !== undefined ? existing.stat !== null : zks.dataTree.nodeId(path) !== NONE) {
       throw new KeeperException(Code.NODEEXISTS, path);
     }
     if (zks.dataTree.ephemeralType(parent.stat!.ephemeralOwner) === Ephemeral.NORMAL) {
@@ -346,7 +363,7 @@ export class PrepRequestProcessor {
       else if (mode.ephemeral) ephemeralOwner = request.sessionId;
     }
     const time = request.hdr!.time;
-    parent = parent.duplicate(zxid);
+    parent = parent.forChange(zxid);
     parent.childCount++;
     parent.stat!.cversion = newCversion;
     parent.stat!.pzxid = zxid;
@@ -378,7 +395,7 @@ export class PrepRequestProcessor {
 
   /** The change records of a delete: the parent loses a child (pzxid moves), the node is gone. */
   private recordDelete(parentRecord: ChangeRecord, path: string, zxid: number): TxnBody {
-    const parent = parentRecord.duplicate(zxid);
+    const parent = parentRecord.forChange(zxid);
     parent.childCount--;
     parent.stat!.pzxid = zxid;
     this.addChangeRecord(parent);
@@ -398,8 +415,8 @@ export class PrepRequestProcessor {
     for (const p of paths2Delete) {
       const parentPath = p.substring(0, p.lastIndexOf('/'));
       const parentRec = zks.outstandingChangesForPath.get(parentPath);
-      if (parentRec !== undefined || zks.dataTree.getNode(parentPath) !== undefined) {
-        const parent = this.getRecordForPath(parentPath).duplicate(zxid);
+      if (parentRec !== undefined || zks.dataTree.nodeId(parentPath) !== NONE) {
+        const parent = this.getRecordForPath(parentPath).forChange(zxid);
         parent.childCount--;
         parent.stat!.pzxid = zxid;
         this.addChangeRecord(parent);

@@ -26,8 +26,6 @@ export class Request {
   /** Set when the request came from a peer (learner), which owns the session there. */
   owner: unknown;
   readonly startTime: number;
-  /** Called once the txn is durable and applied (tests, learners). */
-  onApplied: ((rc: unknown) => void) | null = null;
   /** The request could not be decoded: the reply is MarshallingError. */
   marshallingError = false;
 

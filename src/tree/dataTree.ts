@@ -144,6 +144,11 @@ export interface ProcessTxnResult {
   err: number;
   path: string | null;
   stat: Stat | null;
+  /**
+   * A lone setData's znode (else NONE): its reply writes the Stat from the tree's columns (writeStatOf)
+   * instead of a Stat object, as nothing else is applied before the reply is written.
+   */
+  node: number;
   multiResult: ProcessTxnResult[] | null;
 }
 
@@ -454,6 +459,40 @@ export class DataTree {
     return id === NONE ? undefined : new DataNode(this.store, id);
   }
 
+  /** The store id of the znode at `path`, or NONE: for callers that need a few of its fields and no handle. */
+  nodeId(path: string): number {
+    return this.store.lookup(path);
+  }
+
+  /** A copy of a znode's Stat fields as prep's change records keep them (the owner as stored). */
+  statFieldsOf(id: number): StatFields {
+    const s = this.store;
+    return {
+      czxid: s.czxid[id],
+      mzxid: s.mzxid[id],
+      ctime: s.ctime[id],
+      mtime: s.mtime[id],
+      version: s.version[id],
+      cversion: s.cversion[id],
+      aversion: s.aversion[id],
+      ephemeralOwner: s.owner(id),
+      pzxid: s.pzxid[id],
+    };
+  }
+
+  /** The Stat of the znode with this id as a reply carries it (see DataNode.writeStat). */
+  writeStatOf(w: JuteWriter, id: number): void {
+    this.store.writeStat(w, id, showsOwner(this.store, id, this.extendedTypesEnabled));
+  }
+
+  numChildrenOf(id: number): number {
+    return this.store.numChildren[id];
+  }
+
+  aclOfId(id: number): ACL[] {
+    return this.aclCache.convertLong(this.store.acl[id]);
+  }
+
   /** Apache's node map size: every znode, plus the root's second key (""/"/"). */
   get nodeCount(): number {
     return this.store.count + 1;
@@ -475,10 +514,6 @@ export class DataTree {
 
   aclOf(node: DataNode): ACL[] {
     return this.aclCache.convertLong(node.acl);
-  }
-
-  private aclOfId(id: number): ACL[] {
-    return this.aclCache.convertLong(this.store.acl[id]);
   }
 
   ephemeralType(owner: bigint): Ephemeral {
@@ -585,6 +620,7 @@ export class DataTree {
       err: 0,
       path: null,
       stat: null,
+      node: NONE,
       multiResult: null,
     };
     try {
@@ -619,7 +655,9 @@ export class DataTree {
         case OpCode.setData: {
           const t = txn as SetDataTxn;
           rc.path = t.path;
-          rc.stat = this.setData(t.path!, t.data, t.version, hdr.zxid, hdr.time);
+          const id = this.applySetData(t.path!, t.data, t.version, hdr.zxid, hdr.time);
+          if (isSubTxn) rc.stat = statOf(this.store, id, this.extendedTypesEnabled);
+          else rc.node = id;
           break;
         }
         case OpCode.setACL: {
@@ -812,6 +850,11 @@ export class DataTree {
   }
 
   setData(path: string, data: Buffer | null, version: number, zxid: number, time: number): Stat {
+    return statOf(this.store, this.applySetData(path, data, version, zxid, time), this.extendedTypesEnabled);
+  }
+
+  /** setData, returning the znode's id. */
+  private applySetData(path: string, data: Buffer | null, version: number, zxid: number, time: number): number {
     const s = this.store;
     const id = s.lookup(path);
     if (id === NONE) throw new KeeperException(Code.NONODE, path);
@@ -825,10 +868,9 @@ export class DataTree {
     s.mtime[id] = time;
     s.mzxid[id] = zxid;
     s.version[id] = version;
-    const stat = statOf(s, id, this.extendedTypesEnabled);
     if (this.dataWatches.pathCount > 0) this.dataWatches.triggerWatch(path, EventType.NodeDataChanged, null, this.aclOfId(id));
     if (this.observer !== null) this.observer.updateWriteStat(path, data === null ? 0 : data.length);
-    return stat;
+    return id;
   }
 
   setACL(path: string, acl: ACL[], version: number): Stat {

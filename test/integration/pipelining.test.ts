@@ -6,7 +6,7 @@ import { RawClient, decodeBody } from '../../src/client/rawClient';
 import * as R from '../../src/jute/records';
 import { OpCode } from '../../src/protocol/opCodes';
 import { TestingServer } from '../../src/testingServer';
-import { Zk, decodeCreate, decodeGetData, rawClientFixture, rawConnect, rawCreate, rawGetData, rawSetData, socketOf } from './helpers';
+import { Zk, decodeCreate, decodeGetData, rawClientFixture, rawConnect, rawCreate, rawExists, rawGetData, rawSetData, socketOf } from './helpers';
 
 type Reply = { xid: number; zxid: number; err: number; body: Buffer };
 
@@ -74,6 +74,31 @@ describe('pipelined requests on one connection', () => {
       expect(got.stat.version).toBe(i + 1);
       expect(got.stat.mzxid).toBe(w[i].zxid);
     }
+  });
+
+  test('pipelined setData with expected versions: each checks against the one before it, and each reply\'s Stat is the znode\'s after that write', async () => {
+    const c = await rawConnect(raws, { port: server().port });
+    await rawCreate(c, '/versions', null);
+    await rawCreate(c, '/versions/e', Buffer.from('x'), 1); // an ephemeral: its Stat shows the owner
+    await rawCreate(c, '/versions/e2', null, 1);
+    const sent: Promise<Reply>[] = [];
+    for (let v = 0; v < 5; v++) sent.push(rawSetData(c, '/versions/e', Buffer.from(`v${v}`), v));
+    sent.push(rawSetData(c, '/versions/e', Buffer.from('stale'), 0)); // BADVERSION: the tree is at 5 by then
+    sent.push(rawSetData(c, '/versions/e', Buffer.from('last'), 5));
+    const res = await Promise.all(sent);
+    expect(res.map((r) => r.err)).toEqual([0, 0, 0, 0, 0, -103, 0]);
+    const last = decodeBody(R.SetDataResponse, res[6].body).stat;
+    const now = decodeBody(R.ExistsResponse, (await rawExists(c, '/versions/e')).body).stat;
+    expect(last).toEqual(now);
+    expect(last.version).toBe(6);
+    expect(last.mzxid).toBe(res[6].zxid);
+    expect(last.dataLength).toBe(4);
+    expect(last.ephemeralOwner).toBe(c.session!.sessionId);
+    const first = decodeBody(R.SetDataResponse, res[0].body).stat;
+    expect([first.version, first.mzxid, first.dataLength]).toEqual([1, res[0].zxid, 2]);
+    // The parent's record was taken from the tree by the first child's create; the second create built on it.
+    const parent = decodeBody(R.ExistsResponse, (await rawExists(c, '/versions')).body).stat;
+    expect([parent.numChildren, parent.cversion]).toEqual([2, 2]);
   });
 
   test('failing writes in the pipeline keep their place and, as in Apache, each still gets its own zxid (an error txn)', async () => {

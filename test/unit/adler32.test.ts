@@ -10,6 +10,31 @@ test('known values', () => {
   expect(adler32(ff)).toBe(adler32Js(ff));
 });
 
+/** The definition, a byte at a time with a modulo per byte: what the unrolled JS loop must equal. */
+function adlerByDefinition(buf: Uint8Array, start: number, end: number): number {
+  let a = 1;
+  let b = 0;
+  for (let i = start; i < end; i++) {
+    a = (a + buf[i]) % 65521;
+    b = (b + a) % 65521;
+  }
+  return ((b << 16) | a) >>> 0;
+}
+
+test('the JS loop (eight bytes a turn) equals the definition at every short length and offset, and at the modulo boundaries', () => {
+  const rnd = mulberry32(11);
+  const buf = Buffer.alloc(3 * 5552 + 40);
+  for (let i = 0; i < buf.length; i++) buf[i] = rnd() < 0.3 ? 0xff : Math.floor(rnd() * 256);
+  for (let n = 0; n <= 300; n++) {
+    for (const start of [0, 1, 7]) expect(adler32Js(buf, start, start + n)).toBe(adlerByDefinition(buf, start, start + n));
+  }
+  for (const n of [5551, 5552, 5553, 5559, 5560, 2 * 5552 + 3, buf.length]) expect(adler32Js(buf, 0, n)).toBe(adlerByDefinition(buf, 0, n));
+  const ff = Buffer.alloc(3 * 5552 + 9, 0xff);
+  expect(adler32Js(ff)).toBe(adlerByDefinition(ff, 0, ff.length));
+  // Entries shorter than the wasm threshold take the JS loop through adler32 too.
+  for (const n of [100, 200, 255, 256, 257]) expect(adler32(buf, 3, 3 + n)).toBe(adlerByDefinition(buf, 3, 3 + n));
+});
+
 test('the wasm path equals the JS path, across 1 MiB pieces and incremental splits', () => {
   const rnd = mulberry32(7);
   const buf = Buffer.alloc((2 << 20) + 12345);

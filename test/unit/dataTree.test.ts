@@ -7,6 +7,7 @@
  * and ephemeralOwner only for plain ephemerals.
  */
 import { ACL, Stat, TxnHeader } from '../../src/jute/records';
+import { JuteReader } from '../../src/jute/reader';
 import { JuteWriter } from '../../src/jute/writer';
 import { Code } from '../../src/protocol/errors';
 import { ReplyWriter, ZERO_COPY_MIN } from '../../src/protocol/replyWriter';
@@ -327,16 +328,24 @@ describe('delete', () => {
 });
 
 describe('setData, setACL, check, error', () => {
-  test('setData sets data, version (from the txn), mzxid and mtime, and returns the stat', () => {
+  test('setData sets data, version (from the txn), mzxid and mtime, and names the znode whose Stat the reply writes', () => {
     const t = new DataTree();
     create(t, '/a', 1, { data: Buffer.from('one') });
     const rc = setData(t, '/a', Buffer.from('three'), 7, 4);
     expect(rc.err).toBe(0);
     expect(rc.path).toBe('/a');
-    expect(rc.stat).toEqual({
+    // A lone setData carries no Stat object: the reply writes it from the tree.
+    expect(rc.stat).toBeNull();
+    const w = new JuteWriter(16);
+    t.writeStatOf(w, rc.node);
+    const expected = {
       czxid: 1, mzxid: 4, ctime: 1_700_000_000_001, mtime: 1_700_000_000_004, version: 7, cversion: 0,
       aversion: 0, ephemeralOwner: 0n, dataLength: 5, numChildren: 0, pzxid: 1,
-    });
+    };
+    expect(Stat.read(new JuteReader(w.toBuffer()))).toEqual(expected);
+    // The same txn inside a multi keeps its Stat object (MultiResponse writes it after every op is applied).
+    const sub = t.processTxn(hdr(OpCode.setData, 5), { path: '/a', data: Buffer.from('three'), version: 8 }, true);
+    expect(sub.stat).toEqual({ ...expected, mzxid: 5, mtime: 1_700_000_000_005, version: 8 });
     expect(t.getNode('/a')!.data!.toString()).toBe('three');
     expect(t.getNode('/')!.stat().pzxid).toBe(1);
   });
