@@ -7,6 +7,10 @@ const SURROGATE = /[\ud800-\udfff]/;
  * Writes jute's binary archive format into one growable Buffer that is reused between frames,
  * so steady-state serialization allocates nothing but the occasional growth.
  */
+/** The 32-bit halves of longs written lately (session ids), shared by every writer. */
+const longHalves = new Map<bigint, { high: number; low: number }>();
+const LONG_HALVES_MAX = 4096;
+
 export class JuteWriter {
   buf: Buffer;
   offset = 0;
@@ -51,11 +55,18 @@ export class JuteWriter {
 
   writeLong(v: bigint): void {
     // Longs are session ids, written again and again: splitting a bigint allocates several more, so
-    // the halves of the last one are kept.
+    // the halves of the last one are kept, and those of the last few thousand in longHalves (the txns
+    // of a group interleave many sessions).
     if (v !== this.lastLong) {
-      const u = BigInt.asUintN(64, v);
-      this.lastHigh = Number(u >> 32n);
-      this.lastLow = Number(u & 0xffffffffn);
+      let h = longHalves.get(v);
+      if (h === undefined) {
+        const u = BigInt.asUintN(64, v);
+        h = { high: Number(u >> 32n), low: Number(u & 0xffffffffn) };
+        if (longHalves.size >= LONG_HALVES_MAX) longHalves.clear();
+        longHalves.set(v, h);
+      }
+      this.lastHigh = h.high;
+      this.lastLow = h.low;
       this.lastLong = v;
     }
     this.writeInt(this.lastHigh);

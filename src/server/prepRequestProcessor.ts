@@ -1,4 +1,5 @@
 import { JuteError } from '../jute/errors';
+import { JuteReader } from '../jute/reader';
 import * as R from '../jute/records';
 import { Perms, createModeFromFlag } from '../protocol/enums';
 import { Code, KeeperException } from '../protocol/errors';
@@ -88,7 +89,7 @@ export class PrepRequestProcessor {
         case OpCode.createContainer: {
           const zxid = zks.nextZxid();
           this.setHeader(request, zxid, request.type);
-          const rec = R.CreateRequest.read(request.reader(zks.config.juteMaxBuffer));
+          const rec = R.CreateRequest.read(this.readerOf(request));
           this.pRequest2TxnCreate(request.type, request, rec.path, rec.data, rec.acl, rec.flags, -1);
           break;
         }
@@ -105,7 +106,7 @@ export class PrepRequestProcessor {
         case OpCode.check: {
           const zxid = zks.nextZxid();
           this.setHeader(request, zxid, request.type);
-          const r = request.reader(zks.config.juteMaxBuffer);
+          const r = this.readerOf(request);
           const rec =
             request.type === OpCode.delete
               ? R.DeleteRequest.read(r)
@@ -186,6 +187,16 @@ export class PrepRequestProcessor {
         throw e;
       }
     }
+  }
+
+  /** One reader over each write's body in turn: the records it reads hold views and strings, never the reader. */
+  private readonly scratch = new JuteReader(Buffer.alloc(0));
+
+  private readerOf(request: Request): JuteReader {
+    const r = this.scratch;
+    r.reset(request.buf, request.bodyStart, request.bodyEnd);
+    r.maxLength = this.zks.config.juteMaxBuffer;
+    return r;
   }
 
   private setHeader(request: Request, zxid: number, type: number): void {

@@ -270,11 +270,17 @@ export class ServerCnxn implements Watcher {
   private scheduleRead(): void {
     if (this.readScheduled) return;
     this.readScheduled = true;
-    setImmediate(() => {
-      this.readScheduled = false;
-      this.readFrames();
-    });
+    setImmediate(this.readLater);
   }
+
+  // The callbacks of scheduleRead and scheduleFlush, made once: a function that makes an arrow function
+  // capturing `this` allocates a context on every call, even when it returns before making it.
+  private readonly readLater = (): void => {
+    this.readScheduled = false;
+    this.readFrames();
+  };
+
+  private readonly flushLater = (): void => this.flush();
 
   /** Queued for a turn (ZooKeeperServer.enqueue): no frames are read until then. */
   throttle(): void {
@@ -358,7 +364,7 @@ export class ServerCnxn implements Watcher {
     this.flushScheduled = true;
     const batch = this.zks.replyBatch;
     if (batch !== null) batch.push(this);
-    else setImmediate(() => this.flush());
+    else setImmediate(this.flushLater);
   }
 
   flush(): void {

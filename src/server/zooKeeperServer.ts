@@ -129,6 +129,7 @@ export class ZooKeeperServer {
     }
     this.firstProcessor = new PrepRequestProcessor(this, this.syncProcessor);
     const sys = config.sysProps;
+    this.enforceQuota = (sys.get('zookeeper.enforceQuota') ?? 'false').trim().toLowerCase() === 'true';
     this.containerManager = new ContainerManager(this, {
       checkIntervalMs: config.containerCheckIntervalMs,
       maxPerMinute: Number(sys.get('znode.container.maxPerMinute') ?? 10000),
@@ -421,9 +422,8 @@ export class ZooKeeperServer {
     return new KeeperException(Code.QUOTAEXCEEDED, prefix);
   }
 
-  get enforceQuota(): boolean {
-    return (this.config.sysProps.get('zookeeper.enforceQuota') ?? 'false').trim().toLowerCase() === 'true';
-  }
+  /** zookeeper.enforceQuota, read once as Apache reads it (a static final): every setData asks. */
+  readonly enforceQuota: boolean;
 
   isSpecialPath(path: string): boolean {
     return path === '/' || path === '/zookeeper' || path === '/zookeeper/quota' || path === '/zookeeper/config';
@@ -657,8 +657,11 @@ export class ZooKeeperServer {
     this.admitScheduled = true;
     // After the requests finishing now are answered, and before the next group's fsync is started, so
     // that what the turns read joins that group.
-    setImmediate(() => this.admitWaiting());
+    setImmediate(this.admitLater);
   }
+
+  // Made once: an arrow function made in scheduleAdmit would cost a context on every finished request.
+  private readonly admitLater = (): void => this.admitWaiting();
 
   private admitWaiting(): void {
     this.admitScheduled = false;

@@ -56,6 +56,31 @@ describe('primitives', () => {
     expect(written((w) => seq.forEach((v) => w.writeLong(v)))).toBe(seq.map(hex).join(''));
   });
 
+  test('longs interleaved from more sessions than the halves cache keeps, across writers, are each exact', () => {
+    // 5,000 distinct ids (past the 4,096 cached, so the cache is cleared on the way), each written twice by
+    // alternating writers, then all again: hits, misses and ids met before a clear.
+    const ids: bigint[] = [];
+    for (let i = 0; i < 5000; i++) ids.push(BigInt.asIntN(64, (BigInt(i) * 0x9e3779b97f4a7c15n) ^ (BigInt(i) << 40n)));
+    const a = new JuteWriter(16);
+    const b = new JuteWriter(16);
+    for (const pass of [0, 1]) {
+      for (const v of ids) {
+        a.writeLong(v);
+        b.writeLong(v);
+        (pass === 0 ? a : b).writeLong(-v);
+      }
+    }
+    const ra = new JuteReader(a.toBuffer());
+    const rb = new JuteReader(b.toBuffer());
+    for (const pass of [0, 1]) {
+      for (const v of ids) {
+        expect(ra.readLong()).toBe(v);
+        expect(rb.readLong()).toBe(v);
+        expect((pass === 0 ? ra : rb).readLong()).toBe(BigInt.asIntN(64, -v));
+      }
+    }
+  });
+
   test.each([
     [0, '0000000000000000'],
     [-1, 'ffffffffffffffff'],
