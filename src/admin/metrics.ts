@@ -242,12 +242,22 @@ export class SummarySet {
     private readonly prometheus: boolean,
   ) {}
 
+  // The last key's summary: the per-namespace sets hear of every request, mostly of one namespace in a row.
+  private lastKey: string | null = null;
+  private last: Summary | null = null;
+
   add(key: string, v: number): void {
+    if (key === this.lastKey) {
+      this.last!.add(v);
+      return;
+    }
     let s = this.children.get(key);
     if (s === undefined) {
       s = new Summary(`${key}_${this.name}`, this.advanced, this.prometheus, Date.now());
       this.children.set(key, s);
     }
+    this.lastKey = key;
+    this.last = s;
     s.add(v);
   }
 }
