@@ -3,14 +3,14 @@ import { copyBytes } from '../util/bytes';
 const TWO_32 = 4294967296;
 const SURROGATE = /[\ud800-\udfff]/;
 
-/**
- * Writes jute's binary archive format into one growable Buffer that is reused between frames,
- * so steady-state serialization allocates nothing but the occasional growth.
- */
 /** The 32-bit halves of longs written lately (session ids), shared by every writer. */
 const longHalves = new Map<bigint, { high: number; low: number }>();
 const LONG_HALVES_MAX = 4096;
 
+/**
+ * Writes jute's binary archive format into one growable Buffer that is reused between frames,
+ * so steady-state serialization allocates nothing but the occasional growth.
+ */
 export class JuteWriter {
   buf: Buffer;
   offset = 0;
