@@ -209,7 +209,7 @@ export class PrepRequestProcessor {
 
   private getRecordForPath(path: string): ChangeRecord {
     const zks = this.zks;
-    let last = zks.outstandingChangesForPath.get(path);
+    let last = zks.pendingChange(path);
     if (last === undefined) {
       const t = zks.dataTree;
       const id = t.nodeId(path);
@@ -220,7 +220,7 @@ export class PrepRequestProcessor {
   }
 
   private getOutstandingChange(path: string): ChangeRecord | undefined {
-    return this.zks.outstandingChangesForPath.get(path);
+    return this.zks.pendingChange(path);
   }
 
   private addChangeRecord(c: ChangeRecord): void {
@@ -348,7 +348,7 @@ export class PrepRequestProcessor {
     let path = reqPath;
     if (mode.sequential) path = path + sequenceSuffix(parentCVersion);
     this.validatePath(path);
-    const existing = zks.outstandingChangesForPath.get(path);
+    const existing = zks.pendingChange(path);
     if (existing !== undefined ? existing.stat !== null : zks.dataTree.nodeId(path) !== NONE) {
       throw new KeeperException(Code.NODEEXISTS, path);
     }
@@ -425,7 +425,7 @@ export class PrepRequestProcessor {
     const paths2Delete = es.toArray();
     for (const p of paths2Delete) {
       const parentPath = p.substring(0, p.lastIndexOf('/'));
-      const parentRec = zks.outstandingChangesForPath.get(parentPath);
+      const parentRec = zks.pendingChange(parentPath);
       if (parentRec !== undefined || zks.dataTree.nodeId(parentPath) !== NONE) {
         const parent = this.getRecordForPath(parentPath).forChange(zxid);
         parent.childCount--;

@@ -101,6 +101,29 @@ describe('pipelined requests on one connection', () => {
     expect([parent.numChildren, parent.cversion]).toEqual([2, 2]);
   });
 
+  test('change records of applied txns read as absent and are swept in bulk: thousands of distinct paths leave the map bounded, and later writes check against the tree', async () => {
+    const c = await rawConnect(raws, { port: server().port });
+    const zks = server().server;
+    await rawCreate(c, '/swept', null);
+    const sent: Promise<Reply>[] = [];
+    for (let i = 0; i < 10_000; i++) sent.push(rawCreate(c, `/swept/n${i}`, Buffer.from('x')));
+    expect((await Promise.all(sent)).every((r) => r.err === 0)).toBe(true);
+    // Applied: nothing pending, whatever the map still holds; and it holds far fewer than 10,000.
+    expect(zks.pendingChange('/swept/n9999')).toBeUndefined();
+    expect(zks.pendingChange('/swept')).toBeUndefined();
+    expect(zks.outstandingChangesForPath.size).toBeLessThan(8192);
+    // The parent's last record (cversion 10,000) is stale: a create now builds on the tree's parent.
+    const seq = await rawCreate(c, '/swept/s-', null, 2);
+    expect(decodeCreate(seq.body).path).toBe('/swept/s-0000010000');
+    // A node written before, its record stale or swept: versions come from the tree.
+    const w = await Promise.all([rawSetData(c, '/swept/n9999', Buffer.from('y'), 0), rawSetData(c, '/swept/n9999', Buffer.from('z'), 1), rawSetData(c, '/swept/n0', Buffer.from('y'), 1)]);
+    expect(w.map((r) => r.err)).toEqual([0, 0, -103]);
+    // Pipelined writes: each checks against the one before it, pending or applied.
+    const p = await Promise.all([0, 1, 2, 0].map((v) => rawSetData(c, '/swept/n1', Buffer.from('b'), v)));
+    expect(p.map((r) => r.err)).toEqual([0, 0, 0, -103]);
+    expect(zks.pendingChange('/swept/n1')).toBeUndefined();
+  });
+
   test('failing writes in the pipeline keep their place and, as in Apache, each still gets its own zxid (an error txn)', async () => {
     const c = await rawConnect(raws, { port: server().port });
     await rawCreate(c, '/mixed', null);
