@@ -737,7 +737,10 @@ export class ZooKeeperServer {
   private sweepAppliedChanges(): void {
     const map = this.outstandingChangesForPath;
     const applied = this.dataTree.lastProcessedZxid;
-    for (const [path, c] of map) if (c.zxid <= applied) map.delete(path);
+    // forEach: a for-of over the entries would allocate a [key, value] pair for each.
+    map.forEach((c, path) => {
+      if (c.zxid <= applied) map.delete(path);
+    });
     this.sweepChangesAt = Math.max(SWEEP_CHANGES_MIN, 2 * map.size);
   }
 
