@@ -27,26 +27,23 @@ interface NodeReply {
   extendedTypes: boolean;
 }
 
-const GetDataReply: FieldType<NodeReply> = {
-  name: 'GetDataResponse',
-  read() {
-    throw new Error('GetDataReply is only written');
-  },
-  write(w: JuteWriter, v: NodeReply) {
-    v.node.writeData(w);
-    v.node.writeStat(w, v.extendedTypes);
-  },
-};
+/** A reply body the server only writes (`label` names it in the error a read would throw). */
+function writtenOnly<T>(label: string, name: string, write: (w: JuteWriter, v: T) => void): FieldType<T> {
+  return {
+    name,
+    read() {
+      throw new Error(`${label} is only written`);
+    },
+    write,
+  };
+}
 
-const StatReply: FieldType<NodeReply> = {
-  name: 'ExistsResponse',
-  read() {
-    throw new Error('StatReply is only written');
-  },
-  write(w: JuteWriter, v: NodeReply) {
-    v.node.writeStat(w, v.extendedTypes);
-  },
-};
+const GetDataReply = writtenOnly<NodeReply>('GetDataReply', 'GetDataResponse', (w, v) => {
+  v.node.writeData(w);
+  v.node.writeStat(w, v.extendedTypes);
+});
+
+const StatReply = writtenOnly<NodeReply>('StatReply', 'ExistsResponse', (w, v) => v.node.writeStat(w, v.extendedTypes));
 
 /** SetDataResponse of a lone setData: the Stat of the znode it wrote (ProcessTxnResult.node), from the tree. */
 interface WrittenNode {
@@ -54,57 +51,43 @@ interface WrittenNode {
   id: number;
 }
 
-const SetDataReply: FieldType<WrittenNode> = {
-  name: 'SetDataResponse',
-  read() {
-    throw new Error('SetDataReply is only written');
-  },
-  write(w: JuteWriter, v: WrittenNode) {
-    v.tree.writeStatOf(w, v.id);
-  },
-};
+const SetDataReply = writtenOnly<WrittenNode>('SetDataReply', 'SetDataResponse', (w, v) => v.tree.writeStatOf(w, v.id));
 
 /** MultiResponse: each result as MultiHeader{type, false, err} + body, then MultiHeader{-1, true, -1}. */
-const MultiResponse: FieldType<ProcessTxnResultLike[]> = {
-  name: 'MultiResponse',
-  read() {
-    throw new Error('MultiResponse is only written');
-  },
-  write(w: JuteWriter, results: ProcessTxnResultLike[]) {
-    for (const r of results) {
-      w.writeInt(r.type);
-      w.writeBool(false);
-      w.writeInt(r.type === OpCode.error ? r.err : 0);
-      switch (r.type) {
-        case OpCode.create:
-          w.writeString(r.path ?? null);
-          break;
-        case OpCode.create2:
-          w.writeString(r.path ?? null);
-          R.Stat.write(w, r.stat!);
-          break;
-        case OpCode.setData:
-          R.Stat.write(w, r.stat!);
-          break;
-        case OpCode.getData:
-          w.writeBuffer(r.data ?? null);
-          R.Stat.write(w, r.stat!);
-          break;
-        case OpCode.getChildren:
-          R.StringVector.write(w, r.children ?? []);
-          break;
-        case OpCode.error:
-          w.writeInt(r.err);
-          break;
-        default:
-          break;
-      }
+const MultiResponse = writtenOnly<ProcessTxnResultLike[]>('MultiResponse', 'MultiResponse', (w, results) => {
+  for (const r of results) {
+    w.writeInt(r.type);
+    w.writeBool(false);
+    w.writeInt(r.type === OpCode.error ? r.err : 0);
+    switch (r.type) {
+      case OpCode.create:
+        w.writeString(r.path ?? null);
+        break;
+      case OpCode.create2:
+        w.writeString(r.path ?? null);
+        R.Stat.write(w, r.stat!);
+        break;
+      case OpCode.setData:
+        R.Stat.write(w, r.stat!);
+        break;
+      case OpCode.getData:
+        w.writeBuffer(r.data ?? null);
+        R.Stat.write(w, r.stat!);
+        break;
+      case OpCode.getChildren:
+        R.StringVector.write(w, r.children ?? []);
+        break;
+      case OpCode.error:
+        w.writeInt(r.err);
+        break;
+      default:
+        break;
     }
-    w.writeInt(-1);
-    w.writeBool(true);
-    w.writeInt(-1);
-  },
-};
+  }
+  w.writeInt(-1);
+  w.writeBool(true);
+  w.writeInt(-1);
+});
 
 interface ProcessTxnResultLike {
   type: number;
