@@ -655,7 +655,7 @@ export class DataTree {
         case OpCode.setData: {
           const t = txn as SetDataTxn;
           rc.path = t.path;
-          const id = this.applySetData(t.path!, t.data, t.version, hdr.zxid, hdr.time);
+          const id = this.setData(t.path!, t.data, t.version, hdr.zxid, hdr.time);
           if (isSubTxn) rc.stat = statOf(this.store, id, this.extendedTypesEnabled);
           else rc.node = id;
           break;
@@ -849,12 +849,8 @@ export class DataTree {
     if (this.observer !== null) this.observer.updateWriteStat(path, 0);
   }
 
-  setData(path: string, data: Buffer | null, version: number, zxid: number, time: number): Stat {
-    return statOf(this.store, this.applySetData(path, data, version, zxid, time), this.extendedTypesEnabled);
-  }
-
-  /** setData, returning the znode's id. */
-  private applySetData(path: string, data: Buffer | null, version: number, zxid: number, time: number): number {
+  /** Writes a znode's data and version; returns its id. */
+  private setData(path: string, data: Buffer | null, version: number, zxid: number, time: number): number {
     const s = this.store;
     const id = s.lookup(path);
     if (id === NONE) throw new KeeperException(Code.NONODE, path);
