@@ -189,12 +189,10 @@ export class DataTree {
   private initSystemNodes(): void {
     const s = this.store;
     s.setData(ROOT, EMPTY);
-    const proc = s.addChild(ROOT, 'zookeeper');
-    s.setData(proc, EMPTY);
+    const proc = s.addChild(ROOT, 'zookeeper', EMPTY);
     s.acl[proc] = -1;
-    s.setData(s.addChild(proc, 'quota'), EMPTY);
-    const config = s.addChild(proc, 'config');
-    s.setData(config, EMPTY);
+    s.addChild(proc, 'quota', EMPTY);
+    const config = s.addChild(proc, 'config', EMPTY);
     // addConfigNode sets READ_ACL_UNSAFE with version -1, which leaves aversion at -1.
     s.acl[config] = this.aclCache.convertAcls([{ perms: 1, id: { scheme: 'world', id: 'anyone' } }]);
     s.aversion[config] = -1;
@@ -760,10 +758,9 @@ export class DataTree {
       s.cversion[parent] = parentCVersion;
       s.pzxid[parent] = zxid;
     }
-    const id = s.addChild(parent, name);
-    s.initStat(id, zxid, time);
     // The store keeps its own copy: `data` may be a view into a connection's receive buffer.
-    s.setData(id, data);
+    const id = s.addChild(parent, name, data);
+    s.initStat(id, zxid, time);
     s.acl[id] = this.aclCache.convertAcls(acl);
     s.setOwner(id, ephemeralOwner);
     const dataLength = data === null ? 0 : data.length;

@@ -145,6 +145,17 @@ describe('create / create2', () => {
     expect(t.lastProcessedZxid).toBe(5);
   });
 
+  test('a create writes the znode\'s record once: no dead copy is left in the store\'s pages', () => {
+    const t = new DataTree();
+    // (The root's first record, null data, was replaced with empty data as the tree was set up.)
+    const dead = t.store.deadRecordBytes;
+    for (let i = 0; i < 100; i++) create(t, `/n${i}`, i + 1, { data: i % 10 === 0 ? null : Buffer.alloc(i, i) });
+    expect(t.store.deadRecordBytes).toBe(dead);
+    for (let i = 0; i < 100; i++) expect(t.getNode(`/n${i}`)!.data).toEqual(i % 10 === 0 ? null : Buffer.alloc(i, i));
+    setData(t, '/n1', Buffer.from('longer than one byte'), 0, 101);
+    expect(t.store.deadRecordBytes).toBeGreaterThan(dead);
+  });
+
   test('create2 returns the new node\'s stat', () => {
     const t = new DataTree();
     const rc = create(t, '/a', 5, { type: OpCode.create2 });

@@ -24,6 +24,22 @@ describe('NodeStore', () => {
     expect(s.pathOf(ROOT)).toBe('/');
   });
 
+  test('addChild with data: one record, read back as given; null and empty data stay apart', () => {
+    const s = new NodeStore();
+    const a = s.addChild(ROOT, 'a', Buffer.from('value'));
+    const b = s.addChild(ROOT, 'b', null);
+    const c = s.addChild(ROOT, 'c', Buffer.alloc(0));
+    const d = s.addChild(ROOT, 'dé', Buffer.alloc(300_000, 7));
+    expect(s.data(a)!.toString()).toBe('value');
+    expect(s.data(b)).toBeNull();
+    expect(s.rawDataLength(c)).toBe(0);
+    expect(s.data(d)!.equals(Buffer.alloc(300_000, 7))).toBe(true);
+    expect(s.nameOf(d)).toBe('dé');
+    expect(s.deadRecordBytes).toBe(0);
+    s.setData(a, Buffer.from('other value'));
+    expect(s.deadRecordBytes).toBe(12 + 1 + 5);
+  });
+
   test('names beyond ASCII: found by their own characters only', () => {
     const s = new NodeStore();
     const e = s.addChild(ROOT, 'é');
