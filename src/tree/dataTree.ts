@@ -501,11 +501,11 @@ export class DataTree {
     const s = this.store;
     const out: string[] = [''];
     const stack: [number, string][] = [];
-    for (let c = s.lastChild[ROOT]; c !== NONE; c = s.prevSibling[c]) stack.push([c, `/${s.nameOf(c)}`]);
+    for (let c = s.lastChildOf(ROOT); c !== NONE; c = s.prevSiblingOf(c)) stack.push([c, `/${s.nameOf(c)}`]);
     while (stack.length > 0) {
       const [id, p] = stack.pop()!;
       out.push(p);
-      for (let c = s.lastChild[id]; c !== NONE; c = s.prevSibling[c]) stack.push([c, `${p}/${s.nameOf(c)}`]);
+      for (let c = s.lastChildOf(id); c !== NONE; c = s.prevSiblingOf(c)) stack.push([c, `${p}/${s.nameOf(c)}`]);
     }
     return out;
   }

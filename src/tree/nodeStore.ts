@@ -100,9 +100,12 @@ export class NodeStore {
   // Java HashSet Apache would keep for them (its iteration order shows in getChildren).
   parent: Int32Array = new Int32Array(0);
   firstChild: Int32Array = new Int32Array(0);
-  lastChild: Int32Array = new Int32Array(0);
   nextSibling: Int32Array = new Int32Array(0);
-  prevSibling: Int32Array = new Int32Array(0);
+  /**
+   * The sibling before; the first child's is the last child, so appending finds the end without a
+   * column of its own (4 MB a million znodes). See lastChildOf and prevSiblingOf.
+   */
+  private prevSibling: Int32Array = new Int32Array(0);
   numChildren: Int32Array = new Int32Array(0);
   /** log2 of that capacity; 0 before the first child. */
   childCapacityLog2: Uint8Array = new Uint8Array(0);
@@ -185,7 +188,6 @@ export class NodeStore {
     this.ownerLo = grownI32(this.ownerLo, c);
     this.parent = grownI32(this.parent, c);
     this.firstChild = grownI32(this.firstChild, c);
-    this.lastChild = grownI32(this.lastChild, c);
     this.nextSibling = grownI32(this.nextSibling, c);
     this.prevSibling = grownI32(this.prevSibling, c);
     this.numChildren = grownI32(this.numChildren, c);
@@ -209,7 +211,6 @@ export class NodeStore {
     this.count++;
     this.parent[id] = NONE;
     this.firstChild[id] = NONE;
-    this.lastChild[id] = NONE;
     this.nextSibling[id] = NONE;
     this.prevSibling[id] = NONE;
     this.numChildren[id] = 0;
@@ -425,12 +426,17 @@ export class NodeStore {
     const id = this.allocId();
     this.parent[id] = parent;
     this.nameHash[id] = hash;
-    const last = this.lastChild[parent];
-    this.prevSibling[id] = last;
+    const first = this.firstChild[parent];
     this.nextSibling[id] = NONE;
-    if (last === NONE) this.firstChild[parent] = id;
-    else this.nextSibling[last] = id;
-    this.lastChild[parent] = id;
+    if (first === NONE) {
+      this.firstChild[parent] = id;
+      this.prevSibling[id] = id;
+    } else {
+      const last = this.prevSibling[first];
+      this.nextSibling[last] = id;
+      this.prevSibling[id] = last;
+      this.prevSibling[first] = id;
+    }
     const n = ++this.numChildren[parent];
     // Apache's HashSet of children: 8 buckets at the first child, doubling past 3/4 full, never shrinking.
     if (this.childCapacityLog2[parent] === 0) this.childCapacityLog2[parent] = 3;
@@ -449,10 +455,16 @@ export class NodeStore {
     this.removeSlot(id);
     const prev = this.prevSibling[id];
     const next = this.nextSibling[id];
-    if (prev === NONE) this.firstChild[parent] = next;
-    else this.nextSibling[prev] = next;
-    if (next === NONE) this.lastChild[parent] = prev;
-    else this.prevSibling[next] = prev;
+    const first = this.firstChild[parent];
+    if (id === first) {
+      // prev is the last child (id itself when it is the only one).
+      this.firstChild[parent] = next;
+      if (next !== NONE) this.prevSibling[next] = prev;
+    } else {
+      this.nextSibling[prev] = next;
+      if (next !== NONE) this.prevSibling[next] = prev;
+      else this.prevSibling[first] = prev;
+    }
     this.numChildren[parent]--;
     this.releaseRecord(id);
     this.recPage[id] = NONE;
@@ -460,6 +472,18 @@ export class NodeStore {
     this.generation[id]++;
     this.count--;
     this.freeIds.push(id);
+  }
+
+  /** The last of `id`'s children, or NONE. */
+  lastChildOf(id: number): number {
+    const first = this.firstChild[id];
+    return first === NONE ? NONE : this.prevSibling[first];
+  }
+
+  /** The sibling before `id`, or NONE for the first child (whose prevSibling is the last). */
+  prevSiblingOf(id: number): number {
+    const prev = this.prevSibling[id];
+    return this.nextSibling[prev] === id ? prev : NONE;
   }
 
   /** Child names in insertion order. */

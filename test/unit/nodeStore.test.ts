@@ -5,6 +5,13 @@
 import { NONE, NodeStore, ROOT } from '../../src/tree/nodeStore';
 import { mulberry32 } from '../../compat-tests/lib/prng';
 
+/** Child names from the last to the first. */
+function backwards(s: NodeStore, id: number): string[] {
+  const out: string[] = [];
+  for (let c = s.lastChildOf(id); c !== NONE; c = s.prevSiblingOf(c)) out.push(s.nameOf(c));
+  return out;
+}
+
 /** Record pages allocated by the churn test, by whether views were live (the two runs are compared). */
 const pageAllocations = new Map<boolean, number>();
 
@@ -75,6 +82,30 @@ describe('NodeStore', () => {
     const again = s.addChild(ROOT, 'x');
     expect(s.childNames(ROOT)).toEqual(['y', 'z', 'v', 'u', 'x']);
     expect(s.lookup('/x')).toBe(again);
+    expect(backwards(s, ROOT)).toEqual(['x', 'u', 'v', 'z', 'y']);
+  });
+
+  test('siblings walked backwards: the first child, the last, the only one, removed and re-added', () => {
+    const s = new NodeStore();
+    expect(s.lastChildOf(ROOT)).toBe(NONE);
+    const a = s.addChild(ROOT, 'a');
+    expect(s.lastChildOf(ROOT)).toBe(a);
+    expect(s.prevSiblingOf(a)).toBe(NONE);
+    const ids = ['b', 'c', 'd'].map((n) => s.addChild(ROOT, n));
+    expect(backwards(s, ROOT)).toEqual(['d', 'c', 'b', 'a']);
+    s.remove(ids[2]); // the last
+    expect(backwards(s, ROOT)).toEqual(['c', 'b', 'a']);
+    s.remove(a); // the first
+    expect(backwards(s, ROOT)).toEqual(['c', 'b']);
+    expect(s.childNames(ROOT)).toEqual(['b', 'c']);
+    s.remove(ids[0]);
+    s.remove(ids[1]); // the only one
+    expect(s.lastChildOf(ROOT)).toBe(NONE);
+    expect(s.firstChild[ROOT]).toBe(NONE);
+    s.addChild(ROOT, 'e');
+    s.addChild(ROOT, 'f');
+    expect(backwards(s, ROOT)).toEqual(['f', 'e']);
+    expect(s.childNames(ROOT)).toEqual(['e', 'f']);
   });
 
   test('a freed id is reused and its generation moves on', () => {
@@ -234,6 +265,7 @@ describe('NodeStore', () => {
         if (!model.has(p)) expect(s.lookup(p)).toBe(NONE);
       }
     }
+    for (const d of dirs) expect(backwards(s, d)).toEqual(s.childNames(d).reverse());
     const total = dirs.reduce((n, d) => n + s.numChildren[d], 0) - 2;
     expect(total).toBe(model.size);
     // Compaction keeps the pages near the live bytes: at most about twice, plus the page being filled.
