@@ -3,11 +3,12 @@ import { JuteWriter } from '../jute/writer';
 /**
  * Byte arrays at least this long go out as their own chunk instead of being copied, as do those that would
  * take the batch past COPY_MAX. Copying is the cheaper way for short values: one contiguous write, no
- * per-chunk cost in the socket's stream. From 8 KB the copy costs more than the chunk: 10 KB values,
- * 6 alternating runs, server CPU per read at 32 clients x 100 in flight 6.1 -> 5.1 µs (ops/s +21 %, higher
- * in each pair), at 32 x 1 and 1 x 1 the same within noise. A batch of large values copied would need
- * megabyte buffers, allocated afresh whenever the socket keeps one: once a batch holds COPY_MAX bytes,
- * the rest go as chunks.
+ * per-chunk cost in the socket's stream. From 8 KB the copy costs more than the chunk where batches are
+ * large: 10 KB values, 6 alternating runs, server CPU per read at 32 clients x 100 in flight 6.1 -> 5.1 µs
+ * (ops/s +21 %, higher in each pair). With one reply a write (32 x 1) copying is as cheap or a little
+ * cheaper (~8 % in one set of 8 alternating runs, equal in another), within the runs' spread. A batch of
+ * large values copied would need megabyte buffers, allocated afresh whenever the socket keeps one: once a
+ * batch holds COPY_MAX bytes, the rest go as chunks.
  */
 export const ZERO_COPY_MIN = 8 * 1024;
 export const COPY_MAX = 512 * 1024;
