@@ -12,6 +12,13 @@ import { JuteWriter } from '../jute/writer';
  */
 export const ZERO_COPY_MIN = 8 * 1024;
 export const COPY_MAX = 512 * 1024;
+/**
+ * A batch that stays this small is copied whole, whatever the sizes of its arrays: a reply alone in its
+ * write (a client with one request in flight) goes out as one buffer, cheaper than a corked write of three
+ * chunks (get 10 KB at 32 x 1, 8 alternating pairs, 7 lower: server CPU per read 17.6 -> 14.7 µs, medians;
+ * at 32 x 100 the same or lower, where only a batch's first value is copied).
+ */
+export const LONE_COPY_MAX = 16 * 1024 + 64;
 
 /** Batches, in every ReplyWriter of the process, holding uncopied byte arrays that are not written yet. */
 let liveViewBatches = 0;
@@ -76,7 +83,8 @@ export class ReplyWriter extends JuteWriter {
   }
 
   private copies(n: number): boolean {
-    return n < ZERO_COPY_MIN && this.base + this.offset + 4 + n <= COPY_MAX;
+    const end = this.base + this.offset + 4 + n;
+    return (n < ZERO_COPY_MIN && end <= COPY_MAX) || end <= LONE_COPY_MAX;
   }
 
   /** A length, then `b` as a chunk of its own. */

@@ -4,11 +4,12 @@
  * still unwritten: here a client that does not read its replies holds megabytes of them while another
  * rewrites enough data to empty and compact many pages.
  */
-import { replyViewsLive, ZERO_COPY_MIN } from '../../src/protocol/replyWriter';
+import { LONE_COPY_MAX, replyViewsLive } from '../../src/protocol/replyWriter';
 import { decodeGetData, rawClientFixture, rawConnect, rawCreate, rawGetData, rawSetData, socketOf, waitFor } from './helpers';
 
-// Values this large always go out uncopied (smaller ones are copied into the reply buffer).
-const SIZE = ZERO_COPY_MIN + 4096;
+// Values this large always go out uncopied (smaller ones are copied into the reply buffer, at least when
+// their batch is small).
+const SIZE = LONE_COPY_MAX + 4096;
 const value = (tag: number) => {
   const b = Buffer.alloc(SIZE);
   for (let i = 0; i < SIZE; i += 4) b.writeUInt32BE(tag, i);

@@ -4,7 +4,7 @@
  * buffer is written over only when released for reuse.
  */
 import { JuteWriter } from '../../src/jute/writer';
-import { COPY_MAX, ReplyWriter, ZERO_COPY_MIN } from '../../src/protocol/replyWriter';
+import { COPY_MAX, LONE_COPY_MAX, ReplyWriter, ZERO_COPY_MIN } from '../../src/protocol/replyWriter';
 import { mulberry32 } from '../../compat-tests/lib/prng';
 
 type Step = { kind: 'int'; v: number } | { kind: 'str'; v: string } | { kind: 'buf'; v: Buffer | null } | { kind: 'long'; v: number };
@@ -57,9 +57,9 @@ describe('ReplyWriter', () => {
       expect(w.pending).toBe(true);
       const out = w.take();
       expect(joined(out).equals(ref.buf.subarray(0, ref.offset))).toBe(true);
-      // Large arrays are handed over as they are.
+      // Large arrays are handed over as they are (those past LONE_COPY_MAX can be in no batch copied whole).
       if (Array.isArray(out)) {
-        const big = batch.flat().filter((s) => s.kind === 'buf' && s.v !== null && s.v.length >= ZERO_COPY_MIN);
+        const big = batch.flat().filter((s) => s.kind === 'buf' && s.v !== null && s.v.length > LONE_COPY_MAX);
         for (const s of big) expect(out).toContain(s.v);
       }
       w.release(rnd() < 0.5);
@@ -84,6 +84,30 @@ describe('ReplyWriter', () => {
     const copied = Math.floor(COPY_MAX / (12 + size));
     expect(passed).toEqual(values.slice(copied));
     for (const c of chunks) if (!values.includes(c as Buffer)) expect(c.length).toBeLessThanOrEqual(COPY_MAX);
+    w.release(true);
+  });
+
+  test('a large array in a batch that stays under LONE_COPY_MAX is copied; the next one goes as a chunk', () => {
+    // Room for the copy: a buffer that grows mid-batch leaves its first part as a chunk of its own.
+    const w = new ReplyWriter(64 * 1024);
+    const a = Buffer.alloc(ZERO_COPY_MIN + 2000, 1);
+    const b = Buffer.alloc(ZERO_COPY_MIN + 2000, 2);
+    const ref = new JuteWriter(16);
+    frames(ref, [[{ kind: 'int', v: 1 }, { kind: 'buf', v: a }]]);
+    frames(w, [[{ kind: 'int', v: 1 }, { kind: 'buf', v: a }]]);
+    let out = w.take();
+    expect(Array.isArray(out)).toBe(false);
+    expect(joined(out).equals(ref.buf.subarray(0, ref.offset))).toBe(true);
+    w.release(true);
+    const batch: Step[][] = [[{ kind: 'int', v: 1 }, { kind: 'buf', v: a }], [{ kind: 'int', v: 2 }, { kind: 'buf', v: b }]];
+    const ref2 = new JuteWriter(16);
+    frames(ref2, batch);
+    frames(w, batch);
+    out = w.take();
+    expect(joined(out).equals(ref2.buf.subarray(0, ref2.offset))).toBe(true);
+    expect(Array.isArray(out)).toBe(true);
+    expect(out as Uint8Array[]).not.toContain(a);
+    expect(out as Uint8Array[]).toContain(b);
     w.release(true);
   });
 
