@@ -523,12 +523,19 @@ describe('dump: a session bucket emptied by a touch', () => {
     const head = (s: Side, t: string) => norm(s, t).split('ephemeral nodes dump:')[0];
     const da = head(a, await fourLetterWord(a.server.host, a.server.port, 'dump'));
     const dz = head(z, await fourLetterWord(z.server.host, z.server.port, 'dump'));
-    expect(da).toBe('SessionTracker dump:\nSession Sets (2)/(1):\n0 expire at <date>:\n1 expire at <date>:\n\t<sid0>\n');
-    expect(dz).toBe(da);
+    // Apache's can hold one emptied bucket more: on a fresh JVM its first connection may be finished a tick
+    // after its session was made (seen once in CI, "Session Sets (3)/(1)" with two empty). The same form
+    // then, every bucket but the last empty; zkts's must be the two-bucket form.
+    const form = /^SessionTracker dump:\nSession Sets \((\d+)\)\/\(1\):\n(?:0 expire at <date>:\n)+1 expire at <date>:\n\t<sid0>\n$/;
+    expect(da).toMatch(form);
+    const buckets = Number(form.exec(da)![1]);
+    expect(da.split('0 expire at').length - 1).toBe(buckets - 1);
+    expect(dz).toBe('SessionTracker dump:\nSession Sets (2)/(1):\n0 expire at <date>:\n1 expire at <date>:\n\t<sid0>\n');
+    if (buckets === 2) expect(dz).toBe(da);
     const json = async (s: Side) => JSON.parse((await httpGet(s.adminPort, '/commands/dump')).body).expiry_time_to_session_ids;
     const ja = await json(a);
     const jz = await json(z);
-    expect(Object.values(ja).map((v) => (v as unknown[]).length)).toEqual([0, 1]);
+    expect(Object.values(ja).map((v) => (v as unknown[]).length)).toEqual([...Array<number>(buckets - 1).fill(0), 1]);
     expect(Object.values(jz).map((v) => (v as unknown[]).length)).toEqual([0, 1]);
   });
 });
