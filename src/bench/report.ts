@@ -102,9 +102,7 @@ export function renderMarkdown(res: CompareResults, svgRel: string, notes: strin
   L.push(`| Apache ZooKeeper | ${m.apache} (Debian package, ZooKeeperServerMain) |`);
   L.push(`| zkts | ${m.zkts} |`);
   const la = [m.loadAvgStart, ...(res.loadAvg ?? []), m.loadAvgEnd].filter((x) => x.length > 0).map((x) => x[0]);
-  L.push(
-    `| load average (1 min) at the start, at each repetition, at the end | ${la.map((x) => x.toFixed(1)).join(', ')}${Math.max(...la) > m.cores ? ` — **more runnable threads than cores: other work shared the machine, so absolute numbers are low and noisy; the ratios, from interleaved runs, hold up better than the absolute numbers**` : ''} |`,
-  );
+  L.push(`| load average (1 min) at the start, at each repetition, at the end | ${la.map((x) => x.toFixed(1)).join(', ')}${loadNote(m.loadAvgStart.length > 0 ? m.loadAvgStart[0] : null, la, m.cores)} |`);
   L.push('');
   L.push('## Setup');
   L.push('');
@@ -369,4 +367,17 @@ function targetsSection(res: CompareResults): string[] {
   const restart = lifeRatio((l) => l.restartMs);
   line(`restart with ${num(res.options.bigNodes)} znodes`, '≤ 0.5×', fmt(restart), Number.isFinite(restart) ? restart <= 0.5 : null);
   return out;
+}
+
+/**
+ * What the load averages say about other work on the machine. Only the one taken before any server ran
+ * (`start`) can tell: the later ones count the bench's own client and servers, which keep about as many
+ * threads busy as there are cores, so a high value there does not mean anything else was running.
+ */
+export function loadNote(start: number | null, la: number[], cores: number): string {
+  if (start !== null && start >= 1) {
+    return ' — **the machine was already busy when the run began (load average 1 or more before any server started): absolute numbers are low and noisy; the ratios, from interleaved runs, hold up better than the absolute numbers**';
+  }
+  if (la.length === 0 || Math.max(...la) <= cores) return '';
+  return start === null ? " (the values count the bench's own client and servers)" : " (idle before the run; the later values count the bench's own client and servers)";
 }

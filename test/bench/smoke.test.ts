@@ -192,6 +192,13 @@ test('the report renders from results (both servers, one server)', () => {
   };
   const md = renderMarkdown(res, 'performance.svg');
   expect(md).toContain('| get 100 B | 1 × 1 |');
+  // Load during the run is the bench's own: only the value taken before any server ran says "busy".
+  expect(md).not.toContain('already busy');
+  const busyDuring = renderMarkdown({ ...res, loadAvg: [[2.4, 1, 1]] }, 'x.svg');
+  expect(busyDuring).toContain("idle before the run; the later values count the bench's own client and servers");
+  expect(busyDuring).not.toContain('already busy');
+  const busyBefore = renderMarkdown({ ...res, machine: { ...res.machine, loadAvgStart: [1.5, 1, 1] } }, 'x.svg');
+  expect(busyBefore).toContain('the machine was already busy when the run began');
   expect(md).toContain('**1.14**'); // median 1250 / 1100 ops/s
   expect(md).not.toContain('NaN');
   const svg = renderSvg(res);
